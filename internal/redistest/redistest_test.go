@@ -3,6 +3,7 @@ package redistest
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/redis-follower/redis-follower/internal/canon"
 )
@@ -28,5 +29,20 @@ func TestStartAndCanon(t *testing.T) {
 	}
 	for _, k := range keys {
 		t.Log(k)
+	}
+}
+
+func TestTap(t *testing.T) {
+	s := Start(t)
+	s.Do("SET", "pre", "1")
+	tap := NewTap(t, s)
+	s.Do("SET", "k", "v", "EX", "100")
+	s.Do("INCRBYFLOAT", "f", "1.5")
+	cmds := tap.Drain(s, 5*time.Second)
+	for _, c := range cmds {
+		t.Log(CommandString(c))
+	}
+	if len(cmds) < 3 {
+		t.Fatalf("got %d commands", len(cmds))
 	}
 }
