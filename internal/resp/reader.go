@@ -159,6 +159,24 @@ func (r *Reader) ReadCommand() (args [][]byte, n int, err error) {
 	}
 }
 
+// Unread puts b back in front of the buffered bytes, so the next read
+// returns it first. It is for a consumer that read past the end of its
+// part of the stream (the diskless payload's EOF mark).
+func (r *Reader) Unread(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	if len(b) <= r.r {
+		r.r -= len(b)
+		copy(r.buf[r.r:], b)
+		return
+	}
+	nb := make([]byte, max(len(r.buf), len(b)+r.w-r.r))
+	n := copy(nb, b)
+	n += copy(nb[n:], r.buf[r.r:r.w])
+	r.buf, r.r, r.w = nb, 0, n
+}
+
 // Discard skips n buffered-or-upcoming bytes.
 func (r *Reader) Discard(n int) error {
 	for n > 0 {

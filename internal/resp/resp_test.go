@@ -170,3 +170,19 @@ func TestReadCommandAllocs(t *testing.T) {
 		t.Fatalf("ReadCommand allocates %.1f times per command", allocs)
 	}
 }
+
+func TestUnread(t *testing.T) {
+	rd := NewReader(strings.NewReader("abcdef*1\r\n$4\r\nPING\r\n"), 16, DefaultLimits)
+	buf := make([]byte, 8)
+	io.ReadFull(rd, buf)
+	rd.Unread(buf[6:]) // give back "*1"
+	args, n, err := rd.ReadCommand()
+	if err != nil || n != 14 || string(args[0]) != "PING" {
+		t.Fatalf("after Unread: %q %d %v", args, n, err)
+	}
+	rd2 := NewReader(strings.NewReader(""), 16, DefaultLimits)
+	rd2.Unread([]byte("*1\r\n$4\r\nPING\r\n")) // larger than what was consumed
+	if args, _, err := rd2.ReadCommand(); err != nil || string(args[0]) != "PING" {
+		t.Fatalf("Unread into empty reader: %v", err)
+	}
+}
