@@ -1,0 +1,50 @@
+# redis-follower — what CI and people run.
+GO        ?= go
+BIN       := bin/redis-follower
+PKGS      := ./...
+FUZZTIME  ?= 30s
+VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+
+.PHONY: all build test test-long bench fuzz lint demo clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/redis-follower
+
+# Unit and integration tests (real redis-server processes on free loopback
+# ports; they fail, not skip, when redis-server is missing).
+test:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet $(PKGS)
+	$(GO) test -race -timeout 14m $(PKGS)
+
+# Exhaustive variants (corruption loops, long differential runs).
+test-long:
+	$(GO) test -timeout 60m $(PKGS) -args -long
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m $(PKGS)
+
+# Runs every fuzz target for FUZZTIME each.
+fuzz:
+	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet $(PKGS)
+	@command -v staticcheck >/dev/null 2>&1 || $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+	$$(command -v staticcheck || echo $$($(GO) env GOPATH)/bin/staticcheck) $(PKGS)
+
+# A throwaway master (redis-server on a free port, installed with apt-get
+# if missing), sample data of every type, the follower against it while
+# writes go on, then the follower's snapshot compared with the master.
+demo: build
+	./scripts/demo.sh
+
+clean:
+	rm -rf bin
