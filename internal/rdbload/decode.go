@@ -1,0 +1,606 @@
+package rdbload
+
+import (
+	"bytes"
+	"encoding/binary"
+	"io"
+	"log/slog"
+	"math"
+	"strconv"
+
+	"github.com/redis-follower/redis-follower/internal/rdb"
+	"github.com/redis-follower/redis-follower/internal/store"
+)
+
+// DefaultMaxLength is the default bound on any single string length or
+// element count read from the input.
+const DefaultMaxLength = 1 << 30
+
+// progressEvery is how often (in input bytes) Options.Progress is called.
+const progressEvery = 4 << 20
+
+// Options tune a decode.
+type Options struct {
+	// Logger receives warnings (skipped empty keys) and debug details;
+	// nil discards. Nothing is logged per key above Debug.
+	Logger *slog.Logger
+	// Progress, when set, is called about every 4 MB of input with the
+	// bytes consumed and keys decoded so far.
+	Progress func(bytes, keys int64)
+	// MaxLength bounds any single string length and element count
+	// (DefaultMaxLength when <= 0). A longer one is reported as corrupt.
+	MaxLength int
+}
+
+// AuxField is one AUX field of the RDB header (or later in the file).
+type AuxField struct{ Key, Value string }
+
+// Info describes a decoded RDB.
+type Info struct {
+	Magic   string // "REDIS" or "VALKEY"
+	Version int    // RDB version (80 for VALKEY080)
+	// Aux holds every AUX field in file order.
+	Aux []AuxField
+	// ReplID, ReplOffset and ReplStreamDB come from the repl-id,
+	// repl-offset and repl-stream-db AUX fields; "" / -1 when absent.
+	ReplID       string
+	ReplOffset   int64
+	ReplStreamDB int
+	// Keys counts the keys delivered, Expires those with an expiry.
+	Keys    int64
+	Expires int64
+	// EmptySkipped counts empty collections skipped (files written by
+	// servers with the empty-key bug, redis#8453).
+	EmptySkipped int64
+	// Functions counts FUNCTION2 libraries.
+	Functions int
+	// ModuleAux holds each MODULE_AUX record's raw bytes (everything
+	// after the opcode byte, ending with the module EOF opcode), so a
+	// snapshot can write them back.
+	ModuleAux [][]byte
+	// Bytes is the number of input bytes consumed, CRC included.
+	Bytes int64
+}
+
+// KeyMeta is the per-key metadata carried by opcodes before a key.
+type KeyMeta struct {
+	// Idle is the LRU idle time in seconds (IDLE opcode), -1 if absent.
+	Idle int64
+	// Freq is the LFU frequency (FREQ opcode), -1 if absent.
+	Freq int
+}
+
+// Handler receives the records of an RDB in file order. Everything passed
+// to it is freshly allocated and owned by the handler. Returning an error
+// stops the decode; Decode returns it wrapped in an *Error.
+type Handler interface {
+	// Aux is called for every AUX field.
+	Aux(key, value string) error
+	// SelectDB is called for every SELECTDB opcode.
+	SelectDB(db int) error
+	// Function is called for every FUNCTION2 library with the library
+	// name taken from its "#!<engine> name=<name>" line.
+	Function(name string, code []byte) error
+	// ModuleAux is called for every MODULE_AUX record with its raw bytes.
+	ModuleAux(raw []byte) error
+	// Key is called for every key. e.Expire is already set (absolute ms,
+	// 0 none; an expiry at or before the epoch is stored as 1).
+	Key(db int, key string, e *store.Entry, meta KeyMeta) error
+}
+
+// Decode streams a whole RDB from r into h. It verifies the header, every
+// structure, the trailing CRC-64 (a stored CRC of 0 means the file was
+// written with rdbchecksum off and is accepted) and that r ends right
+// after it. r must be bounded to the payload: any byte after the CRC is an
+// error. On error the Info is nil and h may have seen part of the data;
+// callers discard what they built.
+func Decode(r io.Reader, h Handler, opts Options) (*Info, error) {
+	d := newDecoder(r, h, opts, bufSize)
+	if err := d.run(); err != nil {
+		return nil, err
+	}
+	return d.info, nil
+}
+
+type decoder struct {
+	rd     *reader
+	h      Handler
+	opts   Options
+	log    *slog.Logger
+	maxLen uint64
+	info   *Info
+
+	valkey  bool
+	version int
+
+	db     int
+	inDB   bool
+	key    string
+	hasKey bool
+
+	nextProgress int64
+
+	num   [24]byte // integer formatting
+	big   []byte   // scratch for views larger than the buffer
+	lzfIn []byte   // scratch for large compressed input
+	lzfV  []byte   // scratch for decompressed views
+	arena arena
+}
+
+func newDecoder(r io.Reader, h Handler, opts Options, size int) *decoder {
+	d := &decoder{
+		rd:   newReader(r, size),
+		h:    h,
+		opts: opts,
+		log:  opts.Logger,
+		info: &Info{ReplOffset: -1, ReplStreamDB: -1},
+	}
+	if d.log == nil {
+		d.log = slog.New(slog.DiscardHandler)
+	}
+	d.maxLen = DefaultMaxLength
+	if opts.MaxLength > 0 {
+		d.maxLen = uint64(opts.MaxLength)
+	}
+	d.nextProgress = progressEvery
+	return d
+}
+
+// wrap adds the position and context to err.
+func (d *decoder) wrap(err error, what string) error {
+	if e, ok := err.(*Error); ok {
+		if e.Offset < 0 {
+			e.Offset = d.rd.offset()
+		}
+		if e.DB < 0 && d.inDB {
+			e.DB = d.db
+		}
+		if !e.HasKey && d.hasKey {
+			e.Key, e.HasKey = d.key, true
+		}
+		return e
+	}
+	e := &Error{Offset: d.rd.offset(), DB: -1, Msg: what, Err: err}
+	if d.inDB {
+		e.DB = d.db
+	}
+	if d.hasKey {
+		e.Key, e.HasKey = d.key, true
+	}
+	return e
+}
+
+func (d *decoder) header() error {
+	hdr, err := d.rd.view(9)
+	if err != nil {
+		return d.wrap(err, "reading the 9-byte RDB header")
+	}
+	switch {
+	case bytes.HasPrefix(hdr, []byte("REDIS")):
+		v, ok := digits(hdr[5:])
+		if !ok || v < 1 {
+			return d.wrap(corrupt("invalid RDB header "+strconv.Quote(string(hdr))), "")
+		}
+		d.info.Magic, d.version = "REDIS", v
+		if v > rdb.MaxRedisVersion {
+			return d.wrap(unsupported("RDB version "+strconv.Itoa(v)+redisRelease(v)+
+				" is not supported; newest supported is "+strconv.Itoa(rdb.MaxRedisVersion)), "")
+		}
+	case bytes.HasPrefix(hdr, []byte("VALKEY")):
+		v, ok := digits(hdr[6:])
+		if !ok {
+			return d.wrap(corrupt("invalid RDB header "+strconv.Quote(string(hdr))), "")
+		}
+		d.info.Magic, d.version, d.valkey = "VALKEY", v, true
+		if v != rdb.ValkeyVersion80 {
+			return d.wrap(unsupported("Valkey RDB version "+strconv.Itoa(v)+
+				" is not supported; supported is "+strconv.Itoa(rdb.ValkeyVersion80)+" (Valkey 9)"), "")
+		}
+	default:
+		return d.wrap(corrupt("not an RDB: header "+strconv.Quote(string(hdr))+
+			" does not start with REDIS or VALKEY"), "")
+	}
+	d.info.Version = d.version
+	d.log.Debug("RDB header", "magic", d.info.Magic, "version", d.version)
+	return nil
+}
+
+func redisRelease(v int) string {
+	switch v {
+	case 13:
+		return " (Redis 8.6+)"
+	case 14:
+		return " (Redis 8.8+)"
+	}
+	return " (Redis newer than 8.8)"
+}
+
+func digits(b []byte) (int, bool) {
+	v := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int(c-'0')
+	}
+	return v, true
+}
+
+func (d *decoder) run() error {
+	if err := d.header(); err != nil {
+		return err
+	}
+	var (
+		expire    int64
+		hasExpire bool
+		meta      = KeyMeta{Idle: -1, Freq: -1}
+	)
+	for {
+		if d.opts.Progress != nil && d.rd.offset() >= d.nextProgress {
+			d.opts.Progress(d.rd.offset(), d.info.Keys)
+			d.nextProgress = d.rd.offset() + progressEvery
+		}
+		t, err := d.rd.readByte()
+		if err != nil {
+			return d.wrap(err, "reading the next record type (the RDB ended before its EOF opcode)")
+		}
+		switch t {
+		case rdb.OpExpireTimeMs:
+			b, err := d.rd.view(8)
+			if err != nil {
+				return d.wrap(err, "reading a millisecond expire time")
+			}
+			expire, hasExpire = int64(binary.LittleEndian.Uint64(b)), true
+		case rdb.OpExpireTime:
+			b, err := d.rd.view(4)
+			if err != nil {
+				return d.wrap(err, "reading an expire time in seconds")
+			}
+			expire, hasExpire = int64(int32(binary.LittleEndian.Uint32(b)))*1000, true
+		case rdb.OpFreq:
+			b, err := d.rd.readByte()
+			if err != nil {
+				return d.wrap(err, "reading an LFU frequency")
+			}
+			meta.Freq = int(b)
+		case rdb.OpIdle:
+			v, err := d.readLength()
+			if err != nil {
+				return d.wrap(err, "reading an LRU idle time")
+			}
+			meta.Idle = int64(v)
+			if meta.Idle < 0 {
+				meta.Idle = math.MaxInt64
+			}
+		case rdb.OpEOF:
+			return d.finish()
+		case rdb.OpSelectDB:
+			v, err := d.readLength()
+			if err != nil {
+				return d.wrap(err, "reading a SELECTDB index")
+			}
+			if v >= store.MaxDatabases {
+				return d.wrap(corrupt("SELECTDB "+strconv.FormatUint(v, 10)+" is beyond the "+
+					strconv.Itoa(store.MaxDatabases)+" databases the store allows"), "")
+			}
+			d.db, d.inDB = int(v), true
+			if err := d.h.SelectDB(d.db); err != nil {
+				return d.wrap(err, "handler refused SELECTDB")
+			}
+		case rdb.OpResizeDB:
+			if _, err := d.readLength(); err != nil {
+				return d.wrap(err, "reading a RESIZEDB hint")
+			}
+			if _, err := d.readLength(); err != nil {
+				return d.wrap(err, "reading a RESIZEDB hint")
+			}
+		case rdb.OpSlotInfo:
+			for i := 0; i < 3; i++ {
+				if _, err := d.readLength(); err != nil {
+					return d.wrap(err, "reading a SLOT_INFO record")
+				}
+			}
+		case rdb.OpAux:
+			if err := d.aux(); err != nil {
+				return err
+			}
+		case rdb.OpModuleAux:
+			if err := d.moduleAux(); err != nil {
+				return err
+			}
+		case rdb.OpFunctionPreGA:
+			return d.wrap(unsupported("function library in the Redis 7.0 release-candidate format (opcode 246)"), "")
+		case rdb.OpFunction2:
+			if err := d.function(); err != nil {
+				return err
+			}
+		case rdb.OpSlotImport:
+			if !d.valkey {
+				return d.wrap(unsupported("opcode 243 (KEY_META, Redis 8.6+) in an RDB version "+
+					strconv.Itoa(d.version)+" file"), "")
+			}
+			if err := d.slotImport(); err != nil {
+				return err
+			}
+		default:
+			if err := d.keyRecord(t, expire, hasExpire, meta); err != nil {
+				return err
+			}
+			expire, hasExpire = 0, false
+			meta = KeyMeta{Idle: -1, Freq: -1}
+		}
+	}
+}
+
+func (d *decoder) keyRecord(t byte, expire int64, hasExpire bool, meta KeyMeta) error {
+	if !objectType(t, d.valkey) {
+		// Step back so the offset names the type byte.
+		return &Error{Offset: d.rd.offset() - 1, DB: d.db, Msg: "unknown RDB object type " +
+			strconv.Itoa(int(t)) + " in a " + d.info.Magic + " version " + strconv.Itoa(d.version) + " file",
+			Err: ErrCorrupt}
+	}
+	d.inDB = true
+	kv, err := d.readString()
+	if err != nil {
+		return d.wrap(err, "reading a key name")
+	}
+	d.key, d.hasKey = string(kv), true
+	e, err := d.readObject(t)
+	if err != nil {
+		return d.wrap(err, "reading a "+typeName(t, d.valkey)+" value")
+	}
+	if e == nil {
+		d.info.EmptySkipped++
+		if d.info.EmptySkipped <= 10 {
+			d.log.Warn("RDB holds an empty collection; skipping the key as Redis does",
+				"db", d.db, "key", d.key, "type", typeName(t, d.valkey))
+		}
+		d.hasKey = false
+		return nil
+	}
+	if hasExpire {
+		if expire <= 0 {
+			expire = 1 // already expired; 0 would mean "no expiry"
+		}
+		e.Expire = expire
+		d.info.Expires++
+	}
+	d.info.Keys++
+	if err := d.h.Key(d.db, d.key, e, meta); err != nil {
+		return d.wrap(err, "handler refused the key")
+	}
+	d.hasKey = false
+	return nil
+}
+
+func (d *decoder) finish() error {
+	d.hasKey = false
+	if d.version >= 5 {
+		sum := d.rd.sum()
+		b, err := d.rd.view(8)
+		if err != nil {
+			return d.wrap(err, "reading the 8-byte CRC-64 after the EOF opcode")
+		}
+		stored := binary.LittleEndian.Uint64(b)
+		if stored != 0 && stored != sum {
+			return d.wrap(corrupt("CRC-64 mismatch: the file says "+strconv.FormatUint(stored, 16)+
+				", the content hashes to "+strconv.FormatUint(sum, 16)), "")
+		}
+		if stored == 0 {
+			d.log.Debug("RDB written with rdbchecksum off; CRC not checked")
+		}
+	}
+	if err := d.rd.atEOF(); err != nil {
+		return d.wrap(err, "checking that the input ends after the RDB")
+	}
+	d.info.Bytes = d.rd.offset()
+	if d.info.EmptySkipped > 10 {
+		d.log.Warn("RDB held empty collections; skipped them", "count", d.info.EmptySkipped)
+	}
+	return nil
+}
+
+func (d *decoder) aux() error {
+	kv, err := d.readString()
+	if err != nil {
+		return d.wrap(err, "reading an AUX field name")
+	}
+	key := string(kv)
+	vv, err := d.readString()
+	if err != nil {
+		return d.wrap(err, "reading the value of AUX field "+strconv.Quote(key))
+	}
+	val := string(vv)
+	d.info.Aux = append(d.info.Aux, AuxField{Key: key, Value: val})
+	switch key {
+	case "repl-id":
+		if len(val) == 40 {
+			d.info.ReplID = val
+		} else {
+			d.log.Warn("ignoring a repl-id AUX field that is not 40 characters", "value", val)
+		}
+	case "repl-offset":
+		if n, err := strconv.ParseInt(val, 10, 64); err == nil {
+			d.info.ReplOffset = n
+		} else {
+			d.log.Warn("ignoring an unparsable repl-offset AUX field", "value", val)
+		}
+	case "repl-stream-db":
+		if n, err := strconv.Atoi(val); err == nil {
+			d.info.ReplStreamDB = n
+		} else {
+			d.log.Warn("ignoring an unparsable repl-stream-db AUX field", "value", val)
+		}
+	}
+	d.log.Debug("RDB aux field", "key", key, "value", val)
+	if err := d.h.Aux(key, val); err != nil {
+		return d.wrap(err, "handler refused an AUX field")
+	}
+	return nil
+}
+
+func (d *decoder) function() error {
+	code, err := d.readStringOwned(nil)
+	if err != nil {
+		return d.wrap(err, "reading a FUNCTION2 library")
+	}
+	name, ok := libraryName(code)
+	if !ok {
+		return d.wrap(corrupt("function library without a \"#!<engine> name=<library>\" first line"), "")
+	}
+	d.info.Functions++
+	if err := d.h.Function(name, code); err != nil {
+		return d.wrap(err, "handler refused function library "+strconv.Quote(name))
+	}
+	return nil
+}
+
+// libraryName extracts name=<lib> from a library's shebang line, as
+// Redis's functionExtractLibMetaData does (the first line, split like
+// arguments, parts after the engine are name=<lib>).
+func libraryName(code []byte) (string, bool) {
+	if !bytes.HasPrefix(code, []byte("#!")) {
+		return "", false
+	}
+	line, _, found := bytes.Cut(code, []byte("\n"))
+	if !found {
+		return "", false
+	}
+	parts := splitArgs(string(line))
+	if len(parts) == 0 {
+		return "", false
+	}
+	name := ""
+	for _, p := range parts[1:] {
+		if len(p) >= 5 && equalFold(p[:5], "name=") {
+			if name != "" {
+				return "", false
+			}
+			name = p[5:]
+			continue
+		}
+		return "", false
+	}
+	return name, name != ""
+}
+
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// splitArgs splits a line on blanks, honouring double and single quotes
+// (a simplified sdssplitargs; library names are [A-Za-z0-9_] anyway).
+func splitArgs(s string) []string {
+	var out []string
+	i := 0
+	for {
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r') {
+			i++
+		}
+		if i >= len(s) {
+			return out
+		}
+		var cur []byte
+		for i < len(s) && s[i] != ' ' && s[i] != '\t' && s[i] != '\r' {
+			if q := s[i]; q == '"' || q == '\'' {
+				i++
+				for i < len(s) && s[i] != q {
+					cur = append(cur, s[i])
+					i++
+				}
+				i++ // closing quote
+				continue
+			}
+			cur = append(cur, s[i])
+			i++
+		}
+		out = append(out, string(cur))
+	}
+}
+
+func (d *decoder) slotImport() error {
+	if err := d.skipString(); err != nil {
+		return d.wrap(err, "reading a SLOT_IMPORT job name")
+	}
+	n, err := d.readLength()
+	if err != nil {
+		return d.wrap(err, "reading a SLOT_IMPORT range count")
+	}
+	if n > d.maxLen {
+		return d.wrap(corrupt("SLOT_IMPORT range count "+strconv.FormatUint(n, 10)+" is too large"), "")
+	}
+	for i := uint64(0); i < 2*n; i++ {
+		if _, err := d.readLength(); err != nil {
+			return d.wrap(err, "reading a SLOT_IMPORT slot range")
+		}
+	}
+	return nil
+}
+
+// objectType reports whether t is a value type byte.
+func objectType(t byte, valkey bool) bool {
+	switch {
+	case t <= rdb.TypeModule2:
+		return true
+	case t >= rdb.TypeHashZipmap && t <= rdb.TypeStreamListpacks3:
+		return true
+	case t == 22:
+		return true
+	case t >= 23 && t <= rdb.TypeHashListpackEx:
+		return !valkey
+	}
+	return false
+}
+
+var typeNames = [...]string{
+	0:  "string",
+	1:  "list (linked list)",
+	2:  "set (hashtable)",
+	3:  "sorted set (string scores)",
+	4:  "hash (hashtable)",
+	5:  "sorted set (binary scores)",
+	6:  "module (pre-GA)",
+	7:  "module",
+	9:  "hash (zipmap)",
+	10: "list (ziplist)",
+	11: "set (intset)",
+	12: "sorted set (ziplist)",
+	13: "hash (ziplist)",
+	14: "list (quicklist)",
+	15: "stream (v1)",
+	16: "hash (listpack)",
+	17: "sorted set (listpack)",
+	18: "list (quicklist 2)",
+	19: "stream (v2)",
+	20: "set (listpack)",
+	21: "stream (v3)",
+	22: "hash with field TTLs (7.4 RC metadata)",
+	23: "hash with field TTLs (7.4 RC listpack)",
+	24: "hash with field TTLs (metadata)",
+	25: "hash with field TTLs (listpack)",
+}
+
+func typeName(t byte, valkey bool) string {
+	if t == 22 && valkey {
+		return "hash (Valkey HASH_2)"
+	}
+	if int(t) < len(typeNames) && typeNames[t] != "" {
+		return typeNames[t]
+	}
+	return "type " + strconv.Itoa(int(t))
+}

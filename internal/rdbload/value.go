@@ -1,0 +1,560 @@
+package rdbload
+
+import (
+	"encoding/binary"
+	"math"
+	"strconv"
+
+	"github.com/redis-follower/redis-follower/internal/rdb"
+	"github.com/redis-follower/redis-follower/internal/store"
+)
+
+// capHint bounds every size hint taken from the input: collections grow
+// as elements arrive, never preallocated from a count the input claims.
+const capHint = 1 << 10
+
+// ebExpireTimeMax is the largest hash field expiry Redis accepts
+// (EB_EXPIRE_TIME_MAX, 48 bits of milliseconds).
+const ebExpireTimeMax = 1<<48 - 1
+
+// readObject decodes the value of type t. It returns nil (and no error)
+// for an empty collection, which the caller skips as Redis does.
+func (d *decoder) readObject(t byte) (*store.Entry, error) {
+	switch t {
+	case rdb.TypeString:
+		v, err := d.readStringOwned(nil)
+		if err != nil {
+			return nil, err
+		}
+		return store.NewString(v), nil
+	case rdb.TypeList:
+		return d.readLinkedList()
+	case rdb.TypeSet:
+		return d.readHashtableSet()
+	case rdb.TypeZSet, rdb.TypeZSet2:
+		return d.readSkiplistZSet(t == rdb.TypeZSet2)
+	case rdb.TypeHash:
+		return d.readHashtableHash()
+	case rdb.TypeModulePreGA:
+		return nil, unsupported("module value in the Redis 4.0 release-candidate format (type 6)")
+	case rdb.TypeModule2:
+		return d.readModule()
+	case rdb.TypeListQuicklist, rdb.TypeListQuicklist2:
+		return d.readQuicklist(t == rdb.TypeListQuicklist2)
+	case rdb.TypeStreamListpacks, rdb.TypeStreamListpacks2, rdb.TypeStreamListpacks3:
+		return d.readStream(t)
+	case 22:
+		if d.valkey {
+			return d.readValkeyHash2()
+		}
+		return d.readHashMetadata(false)
+	case rdb.TypeHashMetadata:
+		return d.readHashMetadata(true)
+	case rdb.TypeHashZipmap, rdb.TypeListZiplist, rdb.TypeSetIntset, rdb.TypeZSetZiplist,
+		rdb.TypeHashZiplist, rdb.TypeHashListpack, rdb.TypeZSetListpack, rdb.TypeSetListpack,
+		rdb.TypeHashListpackExPreGA, rdb.TypeHashListpackEx:
+		return d.readBlobObject(t)
+	}
+	return nil, corrupt("unknown RDB object type " + strconv.Itoa(int(t)))
+}
+
+func (d *decoder) readLinkedList() (*store.Entry, error) {
+	n, err := d.readCount("list length")
+	if err != nil || n == 0 {
+		return nil, err
+	}
+	l := store.NewList(min(n, capHint))
+	d.arena.reset(0)
+	for i := 0; i < n; i++ {
+		v, err := d.readStringOwned(&d.arena)
+		if err != nil {
+			return nil, err
+		}
+		l.PushBack(v)
+	}
+	return store.NewListEntry(l), nil
+}
+
+func (d *decoder) readHashtableSet() (*store.Entry, error) {
+	n, err := d.readCount("set size")
+	if err != nil || n == 0 {
+		return nil, err
+	}
+	s := store.NewSet(min(n, capHint))
+	for i := 0; i < n; i++ {
+		v, err := d.readString()
+		if err != nil {
+			return nil, err
+		}
+		if !s.AddString(string(v)) {
+			return nil, corrupt("duplicate set member " + quoteShort(v))
+		}
+	}
+	return store.NewSetEntry(s), nil
+}
+
+func (d *decoder) readSkiplistZSet(binaryScores bool) (*store.Entry, error) {
+	n, err := d.readCount("sorted set size")
+	if err != nil || n == 0 {
+		return nil, err
+	}
+	z := store.NewZSet(min(n, capHint))
+	for i := 0; i < n; i++ {
+		v, err := d.readString()
+		if err != nil {
+			return nil, err
+		}
+		member := string(v)
+		var score float64
+		if binaryScores {
+			score, err = d.readBinaryDouble()
+		} else {
+			score, err = d.readStringDouble()
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := addZ(z, member, score); err != nil {
+			return nil, err
+		}
+	}
+	return store.NewZSetEntry(z), nil
+}
+
+func addZ(z *store.ZSet, member string, score float64) error {
+	if math.IsNaN(score) {
+		return corrupt("sorted set member " + quoteShort([]byte(member)) + " has a NaN score")
+	}
+	if !z.AddString(member, score) {
+		return corrupt("duplicate sorted set member " + quoteShort([]byte(member)))
+	}
+	return nil
+}
+
+func (d *decoder) readHashtableHash() (*store.Entry, error) {
+	n, err := d.readCount("hash size")
+	if err != nil || n == 0 {
+		return nil, err
+	}
+	h := store.NewHash(min(n, capHint))
+	d.arena.reset(0)
+	for i := 0; i < n; i++ {
+		f, err := d.readString()
+		if err != nil {
+			return nil, err
+		}
+		field := string(f)
+		v, err := d.readStringOwned(&d.arena)
+		if err != nil {
+			return nil, err
+		}
+		if !h.SetString(field, v) {
+			return nil, corrupt("duplicate hash field " + quoteShort(f))
+		}
+	}
+	return store.NewHashEntry(h), nil
+}
+
+// readHashMetadata reads type 24 (withMin: min-expire first, relative
+// TTLs) or the 7.4 RC type 22 (absolute TTLs).
+func (d *decoder) readHashMetadata(withMin bool) (*store.Entry, error) {
+	var minExpire uint64
+	if withMin {
+		p, err := d.rd.view(8)
+		if err != nil {
+			return nil, err
+		}
+		minExpire = binary.LittleEndian.Uint64(p)
+	}
+	n, err := d.readCount("hash size")
+	if err != nil || n == 0 {
+		return nil, err
+	}
+	h := store.NewHash(min(n, capHint))
+	d.arena.reset(0)
+	for i := 0; i < n; i++ {
+		ttl, err := d.readLength()
+		if err != nil {
+			return nil, err
+		}
+		expireAt := ttl
+		if withMin && ttl != 0 {
+			if ttl > ebExpireTimeMax || minExpire > ebExpireTimeMax+1 {
+				return nil, corrupt("hash field TTL out of range")
+			}
+			expireAt = ttl + minExpire - 1
+		}
+		if expireAt > ebExpireTimeMax {
+			return nil, corrupt("hash field expiry " + strconv.FormatUint(expireAt, 10) + " out of range")
+		}
+		f, err := d.readString()
+		if err != nil {
+			return nil, err
+		}
+		field := string(f)
+		v, err := d.readStringOwned(&d.arena)
+		if err != nil {
+			return nil, err
+		}
+		if !h.SetString(field, v) {
+			return nil, corrupt("duplicate hash field " + quoteShort([]byte(field)))
+		}
+		if expireAt != 0 {
+			h.SetFieldExpire([]byte(field), int64(expireAt))
+		}
+	}
+	return store.NewHashEntry(h), nil
+}
+
+// readValkeyHash2 reads Valkey 9's HASH_2 (type 22 under VALKEY magic):
+// field, value, 8-byte little-endian expiry (-1 none) per field.
+func (d *decoder) readValkeyHash2() (*store.Entry, error) {
+	n, err := d.readCount("hash size")
+	if err != nil || n == 0 {
+		return nil, err
+	}
+	h := store.NewHash(min(n, capHint))
+	d.arena.reset(0)
+	for i := 0; i < n; i++ {
+		f, err := d.readString()
+		if err != nil {
+			return nil, err
+		}
+		field := string(f)
+		v, err := d.readStringOwned(&d.arena)
+		if err != nil {
+			return nil, err
+		}
+		p, err := d.rd.view(8)
+		if err != nil {
+			return nil, err
+		}
+		exp := int64(binary.LittleEndian.Uint64(p))
+		if !h.SetString(field, v) {
+			return nil, corrupt("duplicate hash field " + quoteShort([]byte(field)))
+		}
+		switch {
+		case exp == -1:
+		case exp < -1:
+			return nil, corrupt("hash field expiry " + strconv.FormatInt(exp, 10) + " out of range")
+		default:
+			h.SetFieldExpire([]byte(field), max(exp, 1))
+		}
+	}
+	return store.NewHashEntry(h), nil
+}
+
+func (d *decoder) readQuicklist(v2 bool) (*store.Entry, error) {
+	n, err := d.readCount("quicklist node count")
+	if err != nil || n == 0 {
+		return nil, err
+	}
+	var l *store.List
+	for i := 0; i < n; i++ {
+		container := uint64(rdb.QuicklistNodePacked)
+		if v2 {
+			container, err = d.readLength()
+			if err != nil {
+				return nil, err
+			}
+			if container != rdb.QuicklistNodePacked && container != rdb.QuicklistNodePlain {
+				return nil, corrupt("quicklist node has invalid container " + strconv.FormatUint(container, 10))
+			}
+		}
+		if l == nil {
+			l = store.NewList(0)
+		}
+		if container == rdb.QuicklistNodePlain {
+			v, err := d.readStringOwned(nil)
+			if err != nil {
+				return nil, err
+			}
+			if len(v) == 0 {
+				return nil, corrupt("empty quicklist node")
+			}
+			l.PushBack(v)
+			continue
+		}
+		blob, err := d.readString()
+		if err != nil {
+			return nil, err
+		}
+		if len(blob) == 0 {
+			return nil, corrupt("empty quicklist node")
+		}
+		d.arena.reset(len(blob))
+		if v2 {
+			err = d.listFromListpack(l, blob)
+		} else {
+			err = d.listFromZiplist(l, blob)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if l == nil || l.Len() == 0 {
+		return nil, nil
+	}
+	return store.NewListEntry(l), nil
+}
+
+func (d *decoder) listFromListpack(l *store.List, blob []byte) error {
+	it, err := newLP(blob)
+	if err != nil {
+		return err
+	}
+	for {
+		ok, err := it.next()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		if it.isInt {
+			l.PushBack(d.arena.appendInt(it.v))
+		} else {
+			l.PushBack(d.arena.copy(it.s))
+		}
+	}
+}
+
+func (d *decoder) listFromZiplist(l *store.List, blob []byte) error {
+	it, err := newZL(blob)
+	if err != nil {
+		return err
+	}
+	for {
+		ok, err := it.next()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		if it.isInt {
+			l.PushBack(d.arena.appendInt(it.v))
+		} else {
+			l.PushBack(d.arena.copy(it.s))
+		}
+	}
+}
+
+// elems is the common shape of lpIter and zlIter for the pair decoders.
+type elems interface {
+	next() (bool, error)
+	cur() ([]byte, int64, bool)
+}
+
+func (it *lpIter) cur() ([]byte, int64, bool) { return it.s, it.v, it.isInt }
+func (it *zlIter) cur() ([]byte, int64, bool) { return it.s, it.v, it.isInt }
+
+// text renders the current element as bytes (integers as decimal into
+// buf).
+func text(it elems, buf []byte) []byte {
+	s, v, isInt := it.cur()
+	if isInt {
+		return strconv.AppendInt(buf[:0], v, 10)
+	}
+	return s
+}
+
+// readBlobObject decodes the types stored as one string blob (ziplist,
+// listpack, intset, zipmap encodings).
+func (d *decoder) readBlobObject(t byte) (*store.Entry, error) {
+	if t == rdb.TypeHashListpackEx {
+		if _, err := d.rd.view(8); err != nil { // min expire: derived, not needed
+			return nil, err
+		}
+	}
+	blob, err := d.readString()
+	if err != nil {
+		return nil, err
+	}
+	d.arena.reset(len(blob))
+	switch t {
+	case rdb.TypeHashZipmap:
+		h := store.NewHash(0)
+		err := zipmapWalk(blob, func(f, v []byte) error {
+			if !h.SetString(string(f), d.arena.copy(v)) {
+				return corrupt("duplicate hash field " + quoteShort(f))
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if h.Len() == 0 {
+			return nil, nil
+		}
+		return store.NewHashEntry(h), nil
+	case rdb.TypeListZiplist:
+		l := store.NewList(0)
+		if err := d.listFromZiplist(l, blob); err != nil {
+			return nil, err
+		}
+		if l.Len() == 0 {
+			return nil, nil
+		}
+		return store.NewListEntry(l), nil
+	case rdb.TypeSetIntset:
+		s := store.NewSet(0)
+		err := intsetWalk(blob, func(v int64) error {
+			s.AddString(strconv.FormatInt(v, 10))
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		return store.NewSetEntry(s), nil
+	case rdb.TypeSetListpack:
+		it, err := newLP(blob)
+		if err != nil {
+			return nil, err
+		}
+		return d.setFrom(&it)
+	case rdb.TypeZSetZiplist:
+		it, err := newZL(blob)
+		if err != nil {
+			return nil, err
+		}
+		return d.zsetFrom(&it)
+	case rdb.TypeZSetListpack:
+		it, err := newLP(blob)
+		if err != nil {
+			return nil, err
+		}
+		return d.zsetFrom(&it)
+	case rdb.TypeHashZiplist:
+		it, err := newZL(blob)
+		if err != nil {
+			return nil, err
+		}
+		return d.hashFrom(&it, false)
+	case rdb.TypeHashListpack:
+		it, err := newLP(blob)
+		if err != nil {
+			return nil, err
+		}
+		return d.hashFrom(&it, false)
+	default: // TypeHashListpackEx, TypeHashListpackExPreGA
+		it, err := newLP(blob)
+		if err != nil {
+			return nil, err
+		}
+		return d.hashFrom(&it, true)
+	}
+}
+
+func (d *decoder) setFrom(it elems) (*store.Entry, error) {
+	s := store.NewSet(0)
+	for {
+		ok, err := it.next()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+		m := text(it, d.num[:])
+		if !s.AddString(string(m)) {
+			return nil, corrupt("duplicate set member " + quoteShort(m))
+		}
+	}
+	if s.Len() == 0 {
+		return nil, nil
+	}
+	return store.NewSetEntry(s), nil
+}
+
+func (d *decoder) zsetFrom(it elems) (*store.Entry, error) {
+	z := store.NewZSet(0)
+	for {
+		ok, err := it.next()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+		member := string(text(it, d.num[:]))
+		if ok, err = it.next(); err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, corrupt("sorted set member " + quoteShort([]byte(member)) + " has no score")
+		}
+		var score float64
+		if s, v, isInt := it.cur(); isInt {
+			score = float64(v)
+		} else if score, ok = parseScore(s); !ok {
+			return nil, corrupt("invalid sorted-set score " + quoteShort(s))
+		}
+		if err := addZ(z, member, score); err != nil {
+			return nil, err
+		}
+	}
+	if z.Len() == 0 {
+		return nil, nil
+	}
+	return store.NewZSetEntry(z), nil
+}
+
+// hashFrom reads field/value pairs, or field/value/expiry triples when
+// withTTL (absolute ms, 0 none).
+func (d *decoder) hashFrom(it elems, withTTL bool) (*store.Entry, error) {
+	h := store.NewHash(0)
+	for {
+		ok, err := it.next()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+		field := string(text(it, d.num[:]))
+		if ok, err = it.next(); err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, corrupt("hash field " + quoteShort([]byte(field)) + " has no value")
+		}
+		var v []byte
+		if s, n, isInt := it.cur(); isInt {
+			v = d.arena.appendInt(n)
+		} else {
+			v = d.arena.copy(s)
+		}
+		if !h.SetString(field, v) {
+			return nil, corrupt("duplicate hash field " + quoteShort([]byte(field)))
+		}
+		if !withTTL {
+			continue
+		}
+		if ok, err = it.next(); err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, corrupt("hash field " + quoteShort([]byte(field)) + " has no expiry slot")
+		}
+		_, exp, isInt := it.cur()
+		if !isInt || exp < 0 || exp > ebExpireTimeMax {
+			return nil, corrupt("hash field " + quoteShort([]byte(field)) + " has an invalid expiry")
+		}
+		if exp != 0 {
+			h.SetFieldExpire([]byte(field), exp)
+		}
+	}
+	if h.Len() == 0 {
+		return nil, nil
+	}
+	return store.NewHashEntry(h), nil
+}
+
+// quoteShort quotes b for an error message, shortened.
+func quoteShort(b []byte) string {
+	if len(b) > 64 {
+		return strconv.Quote(string(b[:64])) + "…"
+	}
+	return strconv.Quote(string(b))
+}
