@@ -111,7 +111,7 @@ func (s *Server) start() error {
 	}
 	s.done = make(chan struct{})
 	go func() { s.cmd.Wait(); close(s.done) }()
-	s.Client = redis.NewClient(&redis.Options{Addr: s.Addr, Protocol: 2, MaxRetries: -1, ReadTimeout: 30 * time.Second})
+	s.Client = redis.NewClient(&redis.Options{Addr: s.Addr, Password: s.password(), Protocol: 2, MaxRetries: -1, ReadTimeout: 30 * time.Second})
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
@@ -131,6 +131,17 @@ func (s *Server) start() error {
 	}
 	s.kill()
 	return errors.New("redis-server not ready after 20s: " + s.LogTail(20))
+}
+
+// password returns the last --requirepass given, so Client can log in.
+func (s *Server) password() string {
+	pw := ""
+	for i := 0; i+1 < len(s.args); i++ {
+		if s.args[i] == "--requirepass" {
+			pw = s.args[i+1]
+		}
+	}
+	return pw
 }
 
 // LogTail returns the last n lines of the server log.

@@ -46,3 +46,8 @@ func TestTap(t *testing.T) {
 		t.Fatalf("got %d commands", len(cmds))
 	}
 }
+
+func TestRequirepassClient(t *testing.T) {
+	s := Start(t, "--requirepass", "pw")
+	s.Do("SET", "k", "v")
+}
