@@ -14,6 +14,9 @@ type ZSet struct {
 	tail   *zslNode
 	length int
 	level  int
+	// enc is the encoding Redis would have for this set (see
+	// zset_encoding.go); zero means not yet known.
+	enc uint8
 }
 
 const (

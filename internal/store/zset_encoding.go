@@ -1,0 +1,66 @@
+package store
+
+import "math"
+
+// Redis keeps small sorted sets in a listpack and large ones in a
+// skiplist, and the two differ in one observable way: a listpack stores a
+// score that is a whole number as an integer, so -0 becomes 0, while a
+// skiplist keeps -0. The encoding depends on the set's history (a set that
+// grew past the limits stays a skiplist when it shrinks), so command
+// application tracks it here. A set whose encoding was never set (built by
+// the RDB loader) gets the encoding Redis picks when loading: listpack
+// when it is within the limits.
+
+const (
+	zsetEncUnknown uint8 = iota
+	zsetEncListpack
+	zsetEncSkiplist
+)
+
+// ZSetLimits are the zset-max-listpack-entries/value settings of the
+// master (128 and 64 by default).
+type ZSetLimits struct {
+	MaxEntries int
+	MaxValue   int
+}
+
+// DefaultZSetLimits are Redis's defaults.
+var DefaultZSetLimits = ZSetLimits{MaxEntries: 128, MaxValue: 64}
+
+// IsListpack reports whether Redis would hold z as a listpack, inferring
+// (and remembering) it from the limits when it is not known yet.
+func (z *ZSet) IsListpack(lim ZSetLimits) bool {
+	if z.enc == zsetEncUnknown {
+		z.enc = zsetEncSkiplist
+		if z.length <= lim.MaxEntries {
+			z.enc = zsetEncListpack
+			for m := range z.dict {
+				if len(m) > lim.MaxValue {
+					z.enc = zsetEncSkiplist
+					break
+				}
+			}
+		}
+	}
+	return z.enc == zsetEncListpack
+}
+
+// SetListpack records the encoding Redis has for z.
+func (z *ZSet) SetListpack(listpack bool) {
+	if listpack {
+		z.enc = zsetEncListpack
+	} else {
+		z.enc = zsetEncSkiplist
+	}
+}
+
+// NormalizeNegZero turns every -0 score into 0, as converting a set to a
+// listpack does. The order is unchanged (-0 and 0 compare equal).
+func (z *ZSet) NormalizeNegZero() {
+	for x := z.head.level[0].forward; x != nil; x = x.level[0].forward {
+		if x.score == 0 && math.Signbit(x.score) {
+			x.score = 0
+			z.dict[x.member] = 0
+		}
+	}
+}
