@@ -64,6 +64,9 @@ type Info struct {
 
 // KeyMeta is the per-key metadata carried by opcodes before a key.
 type KeyMeta struct {
+	// Type is the RDB object type byte the value was stored with (its
+	// encoding: rdb.TypeHashListpack, rdb.TypeStreamListpacks3, ...).
+	Type byte
 	// Idle is the LRU idle time in seconds (IDLE opcode), -1 if absent.
 	Idle int64
 	// Freq is the LFU frequency (FREQ opcode), -1 if absent.
@@ -119,6 +122,11 @@ type decoder struct {
 	hasKey bool
 
 	nextProgress int64
+
+	// onRecord, when set (tests), sees the input range of every key
+	// record (from its type byte to the end of its value) and its entry
+	// (nil when skipped as empty).
+	onRecord func(db int, start, end int64, e *store.Entry)
 
 	num   [24]byte // integer formatting
 	big   []byte   // scratch for views larger than the buffer
@@ -323,6 +331,7 @@ func (d *decoder) run() error {
 				return err
 			}
 		default:
+			meta.Type = t
 			if err := d.keyRecord(t, expire, hasExpire, meta); err != nil {
 				return err
 			}
@@ -340,6 +349,7 @@ func (d *decoder) keyRecord(t byte, expire int64, hasExpire bool, meta KeyMeta) 
 			Err: ErrCorrupt}
 	}
 	d.inDB = true
+	start := d.rd.offset() - 1
 	kv, err := d.readString()
 	if err != nil {
 		return d.wrap(err, "reading a key name")
@@ -349,7 +359,11 @@ func (d *decoder) keyRecord(t byte, expire int64, hasExpire bool, meta KeyMeta) 
 	if err != nil {
 		return d.wrap(err, "reading a "+typeName(t, d.valkey)+" value")
 	}
+	end := d.rd.offset()
 	if e == nil {
+		if d.onRecord != nil {
+			d.onRecord(d.db, start, end, nil)
+		}
 		d.info.EmptySkipped++
 		if d.info.EmptySkipped <= 10 {
 			d.log.Warn("RDB holds an empty collection; skipping the key as Redis does",
@@ -364,6 +378,9 @@ func (d *decoder) keyRecord(t byte, expire int64, hasExpire bool, meta KeyMeta) 
 		}
 		e.Expire = expire
 		d.info.Expires++
+	}
+	if d.onRecord != nil {
+		d.onRecord(d.db, start, end, e)
 	}
 	d.info.Keys++
 	if err := d.h.Key(d.db, d.key, e, meta); err != nil {

@@ -414,6 +414,9 @@ func zipmapWalk(b []byte, fn func(field, value []byte) error) error {
 	if p != end {
 		return corrupt("zipmap entries overrun the terminator")
 	}
+	if n == 0 {
+		return corrupt("empty zipmap")
+	}
 	if declared != 254 && declared != n {
 		return corrupt("zipmap header counts " + strconv.Itoa(declared) + " pairs but holds " + strconv.Itoa(n))
 	}

@@ -384,9 +384,6 @@ func (d *decoder) readBlobObject(t byte) (*store.Entry, error) {
 		if err != nil {
 			return nil, err
 		}
-		if h.Len() == 0 {
-			return nil, nil
-		}
 		return store.NewHashEntry(h), nil
 	case rdb.TypeListZiplist:
 		l := store.NewList(0)
