@@ -504,4 +504,3 @@ func renderOursAsLib(e *store.Entry, rdbType byte) string {
 	}
 	return "?"
 }
-
