@@ -1,5 +1,7 @@
 package apply
 
+//lint:file-ignore ST1005 error texts are Redis's replies, kept verbatim
+
 import (
 	"fmt"
 	"slices"

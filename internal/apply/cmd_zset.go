@@ -1,5 +1,7 @@
 package apply
 
+//lint:file-ignore ST1005 error texts are Redis's replies, kept verbatim
+
 import (
 	"errors"
 	"math"
@@ -232,20 +234,6 @@ func parseScoreRange(minArg, maxArg []byte) (scoreRange, bool) {
 	return r, true
 }
 
-func (r scoreRange) gteMin(s float64) bool {
-	if r.minex {
-		return s > r.min
-	}
-	return s >= r.min
-}
-
-func (r scoreRange) lteMax(s float64) bool {
-	if r.maxex {
-		return s < r.max
-	}
-	return s <= r.max
-}
-
 // empty is the negation of zslIsInRange's range test.
 func (r scoreRange) empty() bool {
 	return r.min > r.max || (r.min == r.max && (r.minex || r.maxex))
@@ -319,22 +307,6 @@ func lexCmp(a, b lexBound) int {
 		return 1
 	}
 	return 0
-}
-
-func (r lexRange) gteMin(m string) bool {
-	c := lexCmp(lexBound{v: m}, r.min)
-	if r.min.ex {
-		return c > 0
-	}
-	return c >= 0
-}
-
-func (r lexRange) lteMax(m string) bool {
-	c := lexCmp(lexBound{v: m}, r.max)
-	if r.max.ex {
-		return c < 0
-	}
-	return c <= 0
 }
 
 func (r lexRange) empty() bool {

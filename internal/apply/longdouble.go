@@ -275,9 +275,3 @@ func (ld *longDouble) humanString() []byte {
 	}
 	return b
 }
-
-// fromInt64 sets ld to v exactly (v always fits a 64-bit significand).
-func (ld *longDouble) fromInt64(v int64) *longDouble {
-	ld.f.SetInt64(v)
-	return ld
-}

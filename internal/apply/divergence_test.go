@@ -1,0 +1,59 @@
+package apply_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis-follower/redis-follower/internal/canon"
+)
+
+// TestStockReplicaDivergences documents two places where a Redis 7.0
+// master and any replica of it (a stock one included) legitimately hold
+// different stream metadata, and checks that the applier reproduces what a
+// stock replica holds:
+//
+//  1. XREADGROUP (without NOACK) is propagated as XCLAIM ... LASTID, which
+//     moves the group's last-delivered ID but not its entries-read counter
+//     (XGROUP SETID ... ENTRIESREAD is only sent with NOACK before 7.4), so
+//     the replica keeps the counter XGROUP CREATE gave it.
+//  2. XREADGROUP that delivers nothing still creates its consumer on the
+//     master, and propagates nothing.
+func TestStockReplicaDivergences(t *testing.T) {
+	h := newHarness(t, true)
+	c := h.master.Client.Conn()
+	defer c.Close()
+	for _, cmd := range [][]any{
+		{"XADD", "x", "1-1", "f", "v"},
+		{"XADD", "x", "1-2", "f", "v"},
+		{"XGROUP", "CREATE", "x", "g", "0"},
+		{"XREADGROUP", "GROUP", "g", "reader", "COUNT", 1, "STREAMS", "x", ">"},
+		{"XREADGROUP", "GROUP", "g", "idle", "STREAMS", "nosuchkey-but-x", ">"},
+	} {
+		do(h.ctx, c, cmd...)
+	}
+	do(h.ctx, c, "XREADGROUP", "GROUP", "g", "idle", "COUNT", 1, "STREAMS", "x", "0")
+	h.sync()
+	waitReplica(t, h.master, h.replica)
+	got := canon.FromStore(h.rp.st, time.Now().UnixMilli())
+	rep, err := canon.FromRedis(h.ctx, h.replica.Client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mas, err := canon.FromRedis(h.ctx, h.master.Client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	diffKeys(t, "store vs stock replica", rep, got)
+	diffKeys(t, "store vs master, divergent fields aside", masterView(mas), masterView(got))
+	if len(mas) != 1 || len(got) != 1 {
+		t.Fatalf("want one key, master %v store %v", mas, got)
+	}
+	m, s := mas[0].Value, got[0].Value
+	if !strings.Contains(m, `read=1`) || !strings.Contains(s, `read=-1`) {
+		t.Errorf("entries-read: master should count the delivery (read=1) and replicas keep -1:\nmaster %s\nstore  %s", m, s)
+	}
+	if !strings.Contains(m, `"idle":[]`) || strings.Contains(s, `"idle"`) {
+		t.Errorf("consumer created by an empty XREADGROUP should exist on the master only:\nmaster %s\nstore  %s", m, s)
+	}
+}

@@ -1,0 +1,642 @@
+package apply_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"time"
+)
+
+// gen produces a seeded random workload of write commands (as a client
+// sends them to the master) over small pools of keys, so that commands
+// meet each other's keys, cross the encoding thresholds and sometimes hit
+// the wrong type (the master rejects those and propagates nothing).
+type gen struct {
+	r     *rand.Rand
+	now   int64 // Unix ms at start; TTLs are hours ahead so none expires during a run
+	funcs int
+	// q runs a read-only query on the master (not propagated), to pick
+	// existing stream IDs and pending entries.
+	q func(args ...any) (any, error)
+}
+
+func newGen(seed uint64, q func(args ...any) (any, error)) *gen {
+	return &gen{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), now: time.Now().UnixMilli(), q: q}
+}
+
+// ids returns up to n IDs from the reply of a stream query: XRANGE entries
+// or XPENDING rows (both have the ID first).
+func (g *gen) ids(args ...any) []any {
+	v, err := g.q(args...)
+	rows, _ := v.([]any)
+	if err != nil {
+		return nil
+	}
+	var out []any
+	for _, r := range rows {
+		if row, ok := r.([]any); ok && len(row) > 0 {
+			out = append(out, row[0])
+		}
+	}
+	return out
+}
+
+// someIDs picks a few of ids, sometimes adding one that no longer exists.
+func (g *gen) someIDs(ids []any) []any {
+	var out []any
+	for _, id := range ids {
+		if g.chance(0.3) {
+			out = append(out, id)
+		}
+	}
+	if len(out) == 0 && len(ids) > 0 {
+		out = append(out, ids[g.n(len(ids))])
+	}
+	if len(out) == 0 || g.chance(0.2) {
+		out = append(out, fmt.Sprintf("%d-%d", g.now-int64(g.n(3)), g.n(3)))
+	}
+	return out
+}
+
+func (g *gen) n(k int) int        { return g.r.IntN(k) }
+func (g *gen) pick(xs ...any) any { return xs[g.r.IntN(len(xs))] }
+func (g *gen) chance(p float64) bool {
+	return g.r.Float64() < p
+}
+
+// key returns a key of the given family; a small share of the time a key
+// of another family, to exercise WRONGTYPE paths.
+func (g *gen) key(family string) string {
+	if g.chance(0.03) {
+		family = g.pick("s", "l", "set", "z", "h", "x").(string)
+	}
+	return fmt.Sprintf("%s:%d", family, g.n(8))
+}
+
+// val returns a value: short, numeric, binary, or long (past the 64-byte
+// listpack limit).
+func (g *gen) val() string {
+	switch g.n(10) {
+	case 0:
+		b := make([]byte, 1+g.n(12))
+		for i := range b {
+			b[i] = byte(g.n(256))
+		}
+		return string(b)
+	case 1:
+		return string(make([]byte, 65+g.n(40))) + "long"
+	case 2, 3:
+		return strconv.Itoa(g.n(1000) - 100)
+	case 4:
+		return ""
+	}
+	return fmt.Sprintf("v%d", g.n(50))
+}
+
+// member draws from a pool big enough to cross the 128-entry limits.
+func (g *gen) member() string {
+	if g.chance(0.02) {
+		return fmt.Sprintf("long-member-%070d", g.n(5))
+	}
+	if g.chance(0.3) {
+		return strconv.Itoa(g.n(600))
+	}
+	return fmt.Sprintf("m%d", g.n(300))
+}
+
+func (g *gen) score() any {
+	switch g.n(12) {
+	case 0:
+		return g.pick("inf", "-inf", "+inf", "-0", "0")
+	case 1:
+		return fmt.Sprintf("%.3f", g.r.NormFloat64()*1e6)
+	case 2:
+		return g.pick("1e-310", "1.5e300", "-2.5", "0.1", "3.14159265358979")
+	}
+	return g.n(100) - 20
+}
+
+func (g *gen) ttlSeconds() int { return 3600 + g.n(7200) }
+
+func (g *gen) members(n int) []any {
+	out := make([]any, n)
+	for i := range out {
+		out[i] = g.member()
+	}
+	return out
+}
+
+func (g *gen) many(n int, f func() []any) []any {
+	var out []any
+	for i := 0; i < n; i++ {
+		out = append(out, f()...)
+	}
+	return out
+}
+
+// cmd returns the next command.
+func (g *gen) cmd() []any {
+	switch g.n(7) {
+	case 0:
+		return g.stringCmd()
+	case 1:
+		return g.keyCmd()
+	case 2:
+		return g.listCmd()
+	case 3:
+		return g.setCmd()
+	case 4:
+		return g.zsetCmd()
+	case 5:
+		return g.hashCmd()
+	default:
+		return g.streamCmd()
+	}
+}
+
+func (g *gen) stringCmd() []any {
+	k := g.key("s")
+	switch g.n(20) {
+	case 0, 1:
+		c := []any{"SET", k, g.val()}
+		if g.chance(0.3) {
+			c = append(c, g.pick("NX", "XX"))
+		}
+		if g.chance(0.3) {
+			c = append(c, "GET")
+		}
+		switch g.n(6) {
+		case 0:
+			c = append(c, "EX", g.ttlSeconds())
+		case 1:
+			c = append(c, "PX", g.ttlSeconds()*1000)
+		case 2:
+			c = append(c, "EXAT", g.now/1000+int64(g.ttlSeconds()))
+		case 3:
+			c = append(c, "PXAT", g.now+int64(g.ttlSeconds())*1000)
+		case 4:
+			c = append(c, "KEEPTTL")
+		}
+		return c
+	case 2:
+		return []any{"SETEX", k, g.ttlSeconds(), g.val()}
+	case 3:
+		return []any{"PSETEX", k, g.ttlSeconds() * 1000, g.val()}
+	case 4:
+		return []any{"SETNX", k, g.val()}
+	case 5:
+		return []any{g.pick("MSET", "MSETNX"), k, g.val(), g.key("s"), g.val()}
+	case 6:
+		return []any{"GETSET", k, g.val()}
+	case 7:
+		return []any{"GETDEL", k}
+	case 8:
+		switch g.n(5) {
+		case 0:
+			return []any{"GETEX", k, "EX", g.ttlSeconds()}
+		case 1:
+			return []any{"GETEX", k, "PX", g.ttlSeconds() * 1000}
+		case 2:
+			return []any{"GETEX", k, "EXAT", g.now/1000 + int64(g.ttlSeconds())}
+		case 3:
+			return []any{"GETEX", k, "PXAT", g.now + int64(g.ttlSeconds())*1000}
+		}
+		return []any{"GETEX", k, "PERSIST"}
+	case 9:
+		return []any{"APPEND", k, g.val()}
+	case 10:
+		return []any{"SETRANGE", k, g.n(80), g.val()}
+	case 11, 12:
+		return []any{g.pick("INCR", "DECR"), g.key("n")}
+	case 13:
+		return []any{g.pick("INCRBY", "DECRBY"), g.key("n"), g.n(2000) - 1000}
+	case 14, 15:
+		return []any{"INCRBYFLOAT", g.key("f"), g.pick("0.1", "-1.5", "1e3", "3", "-0.0001", "2.5e-5", "17")}
+	case 16:
+		return []any{"SET", g.key("n"), g.n(100)}
+	}
+	return []any{"SET", k, g.val()}
+}
+
+func (g *gen) keyCmd() []any {
+	fam := g.pick("s", "l", "set", "z", "h", "x", "n").(string)
+	k := g.key(fam)
+	switch g.n(24) {
+	case 0, 1:
+		return []any{g.pick("DEL", "UNLINK"), k, g.key(fam)}
+	case 2, 3:
+		c := []any{g.pick("EXPIRE", "PEXPIRE"), k, g.ttlSeconds()}
+		if c[0] == "PEXPIRE" {
+			c[2] = g.ttlSeconds() * 1000
+		}
+		if g.chance(0.5) {
+			c = append(c, g.pick("NX", "XX", "GT", "LT"))
+		}
+		return c
+	case 4:
+		c := []any{"EXPIREAT", k, g.now/1000 + int64(g.ttlSeconds())}
+		if g.chance(0.5) {
+			c = append(c, g.pick("NX", "XX", "GT", "LT"))
+		}
+		return c
+	case 5:
+		return []any{"PEXPIREAT", k, g.now + int64(g.ttlSeconds())*1000, g.pick("NX", "XX", "GT", "LT")}
+	case 6:
+		return []any{"EXPIRE", k, -1}
+	case 7, 8:
+		return []any{"PERSIST", k}
+	case 9:
+		return []any{"RENAME", k, g.key(fam)}
+	case 10:
+		return []any{"RENAMENX", k, g.key(fam)}
+	case 11:
+		return []any{"MOVE", k, 1 + g.n(2)}
+	case 12, 13:
+		c := []any{"COPY", k, g.key(fam)}
+		if g.chance(0.5) {
+			c = append(c, "REPLACE")
+		}
+		if g.chance(0.3) {
+			c = append(c, "DB", g.n(3))
+		}
+		return c
+	case 14:
+		return []any{"SELECT", g.n(3)}
+	case 15:
+		if g.chance(0.1) {
+			return []any{"SWAPDB", g.n(3), g.n(3)}
+		}
+	case 16:
+		if g.chance(0.02) {
+			return []any{"FLUSHDB", g.pick("ASYNC", "SYNC")}
+		}
+	case 17:
+		return g.evalCmd()
+	case 18:
+		return g.functionCmd()
+	}
+	return []any{"TOUCH", k}
+}
+
+func (g *gen) evalCmd() []any {
+	switch g.n(3) {
+	case 0:
+		return []any{"EVAL", "redis.call('SET', KEYS[1], ARGV[1]); redis.call('INCR', KEYS[2]); redis.call('LPUSH', KEYS[3], ARGV[1]); return 1",
+			3, g.key("s"), g.key("n"), g.key("l"), g.val()}
+	case 1:
+		return []any{"EVAL", "redis.call('ZINCRBY', KEYS[1], ARGV[1], ARGV[2]); redis.call('HINCRBYFLOAT', KEYS[2], ARGV[2], ARGV[1]); return 1",
+			2, g.key("z"), g.key("h"), g.pick("1.5", "-2", "0.1"), g.member()}
+	}
+	return []any{"EVAL", "local v = redis.call('SPOP', KEYS[1]); if v then redis.call('SADD', KEYS[2], v) end; return v",
+		2, g.key("set"), g.key("set")}
+}
+
+func (g *gen) functionCmd() []any {
+	if g.funcs == 0 || g.chance(0.1) {
+		g.funcs++
+		return []any{"FUNCTION", "LOAD", "REPLACE", fmt.Sprintf(
+			"#!lua name=lib%d\nredis.register_function('f%d', function(keys, args) redis.call('SET', keys[1], args[1]); redis.call('RPUSH', keys[2], args[1]); return redis.call('HINCRBY', keys[3], 'calls', %d) end)",
+			g.funcs%3, g.funcs%3, g.funcs)}
+	}
+	if g.chance(0.05) {
+		return []any{"FUNCTION", "DELETE", fmt.Sprintf("lib%d", g.n(3))}
+	}
+	return []any{"FCALL", fmt.Sprintf("f%d", g.n(3)), 3, g.key("s"), g.key("l"), g.key("h"), g.val()}
+}
+
+func (g *gen) listCmd() []any {
+	k := g.key("l")
+	switch g.n(18) {
+	case 0, 1, 2:
+		return append([]any{g.pick("LPUSH", "RPUSH"), k}, g.many(1+g.n(3), func() []any { return []any{g.val()} })...)
+	case 3:
+		if g.chance(0.2) {
+			return append([]any{"RPUSH", k}, g.many(150, func() []any { return []any{g.member()} })...)
+		}
+		return []any{g.pick("LPUSHX", "RPUSHX"), k, g.val()}
+	case 4:
+		if g.chance(0.5) {
+			return []any{g.pick("LPOP", "RPOP"), k, g.n(4)}
+		}
+		return []any{g.pick("LPOP", "RPOP"), k}
+	case 5:
+		return []any{"LINSERT", k, g.pick("BEFORE", "AFTER"), g.existing("LINDEX", k, g.n(10)-5), g.val()}
+	case 6:
+		return []any{"LSET", k, g.n(10) - 5, g.val()}
+	case 7:
+		return []any{"LTRIM", k, g.n(10) - 3, g.n(200) - 20}
+	case 8:
+		return []any{"LREM", k, g.n(7) - 3, g.existing("LINDEX", k, g.n(10)-5)}
+	case 9:
+		return []any{"RPOPLPUSH", k, g.key("l")}
+	case 10:
+		return []any{"LMOVE", k, g.key("l"), g.pick("LEFT", "RIGHT"), g.pick("LEFT", "RIGHT")}
+	case 11:
+		return []any{g.pick("BLPOP", "BRPOP"), k, g.key("l"), "0.01"}
+	case 12:
+		return []any{"BLMOVE", k, g.key("l"), g.pick("LEFT", "RIGHT"), g.pick("LEFT", "RIGHT"), "0.01"}
+	case 13:
+		return []any{"LMPOP", 2, k, g.key("l"), g.pick("LEFT", "RIGHT"), "COUNT", 1 + g.n(3)}
+	case 14:
+		return []any{"BRPOPLPUSH", k, g.key("l"), "0.01"}
+	}
+	return []any{"RPUSH", k, g.val()}
+}
+
+func (g *gen) setCmd() []any {
+	k := g.key("set")
+	switch g.n(14) {
+	case 0, 1, 2:
+		return append([]any{"SADD", k}, g.members(1+g.n(4))...)
+	case 3:
+		if g.chance(0.3) {
+			return append([]any{"SADD", k}, g.members(200)...)
+		}
+		return append([]any{"SADD", k}, strconv.Itoa(g.n(600)), strconv.Itoa(g.n(600)))
+	case 4:
+		return []any{"SREM", k, g.existing("SRANDMEMBER", k), g.member()}
+	case 5:
+		return []any{"SMOVE", k, g.key("set"), g.member()}
+	case 6:
+		if g.chance(0.5) {
+			return []any{"SPOP", k, g.n(5)}
+		}
+		return []any{"SPOP", k}
+	case 7:
+		return []any{"SINTERSTORE", g.key("set"), k, g.key("set")}
+	case 8:
+		return []any{"SUNIONSTORE", g.key("set"), k, g.key("set"), g.key("set")}
+	case 9:
+		return []any{"SDIFFSTORE", g.key("set"), k, g.key("set")}
+	}
+	return []any{"SADD", k, g.member()}
+}
+
+func (g *gen) zsetCmd() []any {
+	k := g.key("z")
+	if g.chance(0.12) {
+		return g.zlexCmd()
+	}
+	switch g.n(24) {
+	case 0, 1, 2, 3:
+		c := []any{"ZADD", k}
+		incr := false
+		for _, opt := range []string{"NX", "XX", "GT", "LT", "CH", "INCR"} {
+			if g.chance(0.12) {
+				c = append(c, opt)
+				incr = incr || opt == "INCR"
+			}
+		}
+		n := 1 + g.n(4)
+		if incr {
+			n = 1
+		}
+		return append(c, g.many(n, func() []any { return []any{g.score(), g.member()} })...)
+	case 4:
+		if g.chance(0.3) {
+			return append([]any{"ZADD", k}, g.many(150, func() []any { return []any{g.n(1000), g.member()} })...)
+		}
+		return []any{"ZINCRBY", k, g.score(), g.member()}
+	case 5:
+		return []any{"ZINCRBY", k, g.score(), g.member()}
+	case 6:
+		return []any{"ZREM", k, g.existing("ZRANDMEMBER", k), g.member()}
+	case 7:
+		return []any{"ZREMRANGEBYSCORE", k, g.pick("-inf", "(5", "10", "0"), g.pick("+inf", "(20", "30", "0")}
+	case 8:
+		return []any{"ZREMRANGEBYRANK", k, g.n(10) - 5, g.n(10) - 3}
+	case 9:
+		return []any{g.pick("ZPOPMIN", "ZPOPMAX"), k, g.n(4)}
+	case 10:
+		return []any{g.pick("BZPOPMIN", "BZPOPMAX"), k, g.key("z"), "0.01"}
+	case 11:
+		return []any{"ZMPOP", 2, k, g.key("z"), g.pick("MIN", "MAX"), "COUNT", 1 + g.n(3)}
+	case 12, 13, 14:
+		op := g.pick("ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE").(string)
+		srcs := []any{k, g.key("z")}
+		if g.chance(0.3) {
+			srcs = append(srcs, g.key("set"))
+		}
+		c := append([]any{op, g.key("z"), len(srcs)}, srcs...)
+		if op != "ZDIFFSTORE" {
+			if g.chance(0.5) {
+				c = append(c, "WEIGHTS")
+				for range srcs {
+					c = append(c, g.pick(1, 2, "0.5", -1, 0, "-0.25", "inf"))
+				}
+			}
+			if g.chance(0.5) {
+				c = append(c, "AGGREGATE", g.pick("SUM", "MIN", "MAX"))
+			}
+		}
+		return c
+	case 15, 16:
+		return g.zrangestoreCmd(k)
+	}
+	return []any{"ZADD", k, g.score(), g.member()}
+}
+
+func (g *gen) zrangestoreCmd(src string) []any {
+	dst := g.key("z")
+	switch g.n(3) {
+	case 0:
+		c := []any{"ZRANGESTORE", dst, src, g.n(20) - 10, g.n(200) - 10}
+		if g.chance(0.5) {
+			c = append(c, "REV")
+		}
+		return c
+	case 1:
+		lo, hi := g.pick("-inf", "(0", "5", "-10"), g.pick("+inf", "(50", "100", "0")
+		c := []any{"ZRANGESTORE", dst, src}
+		rev := g.chance(0.4)
+		if rev {
+			c = append(c, hi, lo, "BYSCORE", "REV")
+		} else {
+			c = append(c, lo, hi, "BYSCORE")
+		}
+		if g.chance(0.5) {
+			c = append(c, "LIMIT", g.n(5)-1, g.n(8)-1)
+		}
+		return c
+	}
+	return []any{"ZRANGESTORE", dst, src, 0, -1}
+}
+
+// zlexCmd works on zl:* keys whose members all have score 0 (lex ranges
+// are only defined then).
+func (g *gen) zlexCmd() []any {
+	k := fmt.Sprintf("zl:%d", g.n(3))
+	lex := func() any {
+		switch g.n(6) {
+		case 0:
+			return "-"
+		case 1:
+			return "+"
+		}
+		return string(g.pick("[", "(").(string)) + fmt.Sprintf("m%d", g.n(300))
+	}
+	switch g.n(6) {
+	case 0, 1:
+		return append([]any{"ZADD", k}, g.many(1+g.n(5), func() []any { return []any{0, g.member()} })...)
+	case 2:
+		return []any{"ZREMRANGEBYLEX", k, lex(), lex()}
+	case 3:
+		c := []any{"ZRANGESTORE", fmt.Sprintf("zl:%d", g.n(3)), k, lex(), lex(), "BYLEX"}
+		if g.chance(0.5) {
+			c = append(c, "REV")
+		}
+		if g.chance(0.5) {
+			c = append(c, "LIMIT", g.n(4), g.n(10)-1)
+		}
+		return c
+	case 4:
+		return []any{"ZPOPMIN", k}
+	}
+	return []any{"ZREM", k, g.existing("ZRANDMEMBER", k)}
+}
+
+func (g *gen) hashCmd() []any {
+	k := g.key("h")
+	field := func() string {
+		if g.chance(0.3) {
+			return fmt.Sprintf("f%d", g.n(300))
+		}
+		return fmt.Sprintf("f%d", g.n(10))
+	}
+	switch g.n(12) {
+	case 0, 1, 2:
+		return append([]any{"HSET", k}, g.many(1+g.n(3), func() []any { return []any{field(), g.val()} })...)
+	case 3:
+		if g.chance(0.2) {
+			return append([]any{"HSET", k}, g.many(150, func() []any { return []any{field(), g.val()} })...)
+		}
+		return []any{"HMSET", k, field(), g.val()}
+	case 4:
+		return []any{"HSETNX", k, field(), g.val()}
+	case 5:
+		return []any{"HDEL", k, g.existing("HRANDFIELD", k), field()}
+	case 6, 7:
+		return []any{"HINCRBY", k, fmt.Sprintf("n%d", g.n(4)), g.n(200) - 100}
+	case 8, 9:
+		return []any{"HINCRBYFLOAT", k, fmt.Sprintf("x%d", g.n(4)), g.pick("0.1", "-1.25", "1e2", "3.0e-3")}
+	}
+	return []any{"HSET", k, field(), g.val()}
+}
+
+// existing returns an element of the collection at key via a read-only
+// query (LINDEX, ZRANDMEMBER, SRANDMEMBER, HRANDFIELD), or a random one.
+func (g *gen) existing(query ...any) string {
+	v, err := g.q(query...)
+	if err == nil {
+		switch t := v.(type) {
+		case string:
+			return t
+		case []any:
+			if len(t) > 0 {
+				return fmt.Sprint(t[0])
+			}
+		}
+	}
+	return g.member()
+}
+
+func (g *gen) streamCmd() []any {
+	k := fmt.Sprintf("x:%d", g.n(3))
+	group := fmt.Sprintf("g%d", g.n(3))
+	consumer := fmt.Sprintf("c%d", g.n(4))
+	switch g.n(26) {
+	case 0, 1, 2, 3, 4:
+		c := []any{"XADD", k}
+		if g.chance(0.1) {
+			c = append(c, "NOMKSTREAM")
+		}
+		if g.chance(0.25) {
+			op := g.pick("~", "=", "").(string)
+			if g.chance(0.5) {
+				c = append(c, "MAXLEN")
+				if op != "" {
+					c = append(c, op)
+				}
+				c = append(c, 5+g.n(30))
+			} else {
+				c = append(c, "MINID")
+				if op != "" {
+					c = append(c, op)
+				}
+				c = append(c, fmt.Sprintf("%d-0", time.Now().UnixMilli()-int64(g.n(300))))
+			}
+			if op == "~" && g.chance(0.5) {
+				c = append(c, "LIMIT", 1+g.n(20))
+			}
+		}
+		c = append(c, "*")
+		return append(c, g.many(1+g.n(3), func() []any { return []any{g.pick("a", "b", "c", "d"), g.val()} })...)
+	case 5:
+		if g.chance(0.5) {
+			return append([]any{"XADD", k, "*"}, g.many(1+g.n(2), func() []any { return []any{"f", g.val()} })...)
+		}
+		return []any{"XADD", k, fmt.Sprintf("%d-*", g.now+int64(g.n(100000))), "f", g.val()}
+	case 6:
+		return append([]any{"XDEL", k}, g.someIDs(g.ids("XRANGE", k, "-", "+", "COUNT", 30))...)
+	case 19, 20:
+		return append([]any{"XACK", k, group}, g.someIDs(g.ids("XPENDING", k, group, "-", "+", 20))...)
+	case 21, 22:
+		ids := g.someIDs(append(g.ids("XPENDING", k, group, "-", "+", 20), g.ids("XRANGE", k, "-", "+", "COUNT", 5)...))
+		c := append([]any{"XCLAIM", k, group, consumer, g.pick(0, 0, 100000)}, ids...)
+		for _, opt := range []string{"FORCE", "JUSTID"} {
+			if g.chance(0.3) {
+				c = append(c, opt)
+			}
+		}
+		if g.chance(0.3) {
+			c = append(c, "RETRYCOUNT", g.n(5))
+		}
+		if g.chance(0.3) {
+			c = append(c, g.pick("IDLE", "TIME").(string))
+			if c[len(c)-1] == "IDLE" {
+				c = append(c, g.n(100000))
+			} else {
+				c = append(c, time.Now().UnixMilli()-int64(g.n(100000)))
+			}
+		}
+		if g.chance(0.2) {
+			c = append(c, "LASTID", fmt.Sprintf("%d-0", time.Now().UnixMilli()))
+		}
+		return c
+	case 7:
+		return []any{"XTRIM", k, g.pick("MAXLEN", "MINID"), g.pick("~", "="), g.pick(10, 3, fmt.Sprintf("%d", g.now))}
+	case 8:
+		c := []any{"XGROUP", "CREATE", k, group, g.pick("0", "$")}
+		if g.chance(0.5) {
+			c = append(c, "MKSTREAM")
+		}
+		if g.chance(0.3) {
+			c = append(c, "ENTRIESREAD", g.n(5))
+		}
+		return c
+	case 9:
+		c := []any{"XGROUP", "SETID", k, group, g.pick("0", "$")}
+		if g.chance(0.5) {
+			c = append(c, "ENTRIESREAD", g.n(5))
+		}
+		return c
+	case 10:
+		if g.chance(0.2) {
+			return []any{"XGROUP", "DESTROY", k, group}
+		}
+		return []any{"XGROUP", "CREATECONSUMER", k, group, consumer}
+	case 11:
+		return []any{"XGROUP", "DELCONSUMER", k, group, consumer}
+	case 12, 13, 14, 15:
+		c := []any{"XREADGROUP", "GROUP", group, consumer, "COUNT", 1 + g.n(4)}
+		if g.chance(0.2) {
+			c = append(c, "NOACK")
+		}
+		return append(c, "STREAMS", k, g.pick(">", ">", "0"))
+	case 16, 17:
+		return []any{"XAUTOCLAIM", k, group, consumer, 0, "0-0", "COUNT", 1 + g.n(5)}
+	case 18:
+		return []any{"XSETID", k, fmt.Sprintf("%d-0", g.now+100000000), "ENTRIESADDED", 1000 + g.n(10), "MAXDELETEDID", "1-0"}
+	}
+	return []any{"XADD", k, "*", "f", g.val()}
+}
