@@ -82,9 +82,35 @@ func diffKeys(t testing.TB, what string, want, got []canon.Key) int {
 	t.Helper()
 	lines, n := canon.Diff(want, got, 20)
 	if n > 0 {
-		t.Errorf("%s: %d keys differ:\n%s", what, n, strings.Join(lines, "\n"))
+		t.Errorf("%s: %d keys differ:\n%s\n%s", what, n, strings.Join(lines, "\n"), firstMismatch(want, got))
 	}
 	return n
+}
+
+// firstMismatch shows where the values of differing keys first differ.
+func firstMismatch(want, got []canon.Key) string {
+	idx := map[string]canon.Key{}
+	for _, k := range got {
+		idx[fmt.Sprint(k.DB, k.Key)] = k
+	}
+	var out []string
+	for _, w := range want {
+		g, ok := idx[fmt.Sprint(w.DB, w.Key)]
+		if !ok || g.Value == w.Value {
+			continue
+		}
+		i := 0
+		for i < len(w.Value) && i < len(g.Value) && w.Value[i] == g.Value[i] {
+			i++
+		}
+		lo := max(0, i-80)
+		out = append(out, fmt.Sprintf("db%d %q first differs at byte %d:\n  want …%s\n  got  …%s",
+			w.DB, w.Key, i, w.Value[lo:min(len(w.Value), i+120)], g.Value[lo:min(len(g.Value), i+120)]))
+		if len(out) == 5 {
+			break
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // masterView drops the two stream details a 7.0 master and every replica
