@@ -89,6 +89,9 @@ type Options struct {
 	// zset-max-listpack-value (they decide whether a -0 score survives);
 	// zero fields take Redis's defaults (128, 64).
 	ZSetLimits store.ZSetLimits
+	// HLLSparseMaxBytes is the master's hll-sparse-max-bytes (when a
+	// sparse HyperLogLog turns dense); 0 means Redis's default, 3000.
+	HLLSparseMaxBytes int
 }
 
 // Applier applies replicated commands to a store with Redis's semantics.
@@ -103,11 +106,17 @@ type Applier struct {
 	name    [maxCmdLen]byte // lower-cased command name
 	scratch []byte          // reusable number formatting buffer
 	zlim    store.ZSetLimits
+	// hllSparseMax is hll-sparse-max-bytes.
+	hllSparseMax int
 }
 
 // New returns an Applier for s, starting in database 0.
 func New(s *store.Store, opts Options) *Applier {
 	a := &Applier{st: s, now: opts.Now, log: opts.Logger, zlim: opts.ZSetLimits}
+	a.hllSparseMax = opts.HLLSparseMaxBytes
+	if a.hllSparseMax <= 0 {
+		a.hllSparseMax = hllSparseMaxBytesDefault
+	}
 	if a.zlim.MaxEntries == 0 && a.zlim.MaxValue == 0 {
 		a.zlim = store.DefaultZSetLimits
 	}

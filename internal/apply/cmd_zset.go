@@ -599,16 +599,16 @@ func (a *Applier) zstore(args [][]byte, op int) error {
 	case opInter:
 		if src[0].length() > 0 {
 			src[0].each(func(m string, sc float64) {
-				score := src[0].weight * sc
+				score := float64(src[0].weight * sc) // rounded before the sum, as in C (no FMA)
 				if math.IsNaN(score) {
 					score = 0
 				}
 				for k := 1; k < len(src); k++ {
 					var v float64
 					if src[k].e == src[0].e {
-						v = sc * src[k].weight
+						v = float64(sc * src[k].weight)
 					} else if found, ok := src[k].find(m); ok {
-						v = found * src[k].weight
+						v = float64(found * src[k].weight)
 					} else {
 						return
 					}
@@ -622,7 +622,7 @@ func (a *Applier) zstore(args [][]byte, op int) error {
 		var order []string
 		for k := range src {
 			src[k].each(func(m string, sc float64) {
-				score := src[k].weight * sc
+				score := float64(src[k].weight * sc)
 				if math.IsNaN(score) {
 					score = 0
 				}

@@ -94,6 +94,32 @@ func TestDirected(t *testing.T) {
 			t.Logf("master rejected %v: %v", cmd, err)
 		}
 	}
+	// RESTORE of every type, with relative and absolute TTLs, and FUNCTION RESTORE.
+	for _, k := range []string{"s2", "l2", "st2", "zu", "h", "x", "zl"} {
+		payload, err := do(h.ctx, c, "DUMP", k)
+		if err != nil || payload == nil {
+			t.Fatalf("DUMP %s: %v %v", k, payload, err)
+		}
+		for _, cmd := range [][]any{
+			{"RESTORE", "r:" + k, 0, payload},
+			{"RESTORE", "r:" + k, 100000, payload, "REPLACE"},
+			{"RESTORE", "ra:" + k, future, payload, "ABSTTL", "IDLETIME", 10},
+			{"RESTORE", "r:" + k, 0, payload},
+		} {
+			if _, err := do(h.ctx, c, cmd...); err != nil {
+				t.Logf("master rejected %v: %v", cmd[:2], err)
+			}
+		}
+	}
+	fdump, err := do(h.ctx, c, "FUNCTION", "DUMP")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range [][]any{{"FUNCTION", "FLUSH"}, {"FUNCTION", "RESTORE", fdump}, {"FUNCTION", "RESTORE", fdump, "REPLACE"}} {
+		if _, err := do(h.ctx, c, cmd...); err != nil {
+			t.Fatalf("%v: %v", cmd[:2], err)
+		}
+	}
 	// A transaction with a SELECT inside.
 	for _, cmd := range [][]any{{"MULTI"}, {"SET", "tx", "1"}, {"SELECT", 6}, {"INCR", "tx6"}, {"SELECT", 0}, {"EXEC"}} {
 		if _, err := do(h.ctx, c, cmd...); err != nil {

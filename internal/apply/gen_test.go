@@ -136,7 +136,11 @@ func (g *gen) many(n int, f func() []any) []any {
 
 // cmd returns the next command.
 func (g *gen) cmd() []any {
-	switch g.n(7) {
+	switch g.n(9) {
+	case 7:
+		return g.bitCmd()
+	case 8:
+		return g.hllCmd()
 	case 0:
 		return g.stringCmd()
 	case 1:
@@ -641,4 +645,74 @@ func (g *gen) streamCmd() []any {
 		return []any{"XSETID", k, fmt.Sprintf("%d-0", g.now+100000000), "ENTRIESADDED", 1000 + g.n(10), "MAXDELETEDID", "1-0"}
 	}
 	return []any{"XADD", k, "*", "f", g.val()}
+}
+
+func (g *gen) bitCmd() []any {
+	k := fmt.Sprintf("b:%d", g.n(4))
+	typ := func() string {
+		if g.chance(0.5) {
+			return fmt.Sprintf("i%d", 1+g.n(64))
+		}
+		return fmt.Sprintf("u%d", 1+g.n(63))
+	}
+	off := func() any {
+		if g.chance(0.3) {
+			return fmt.Sprintf("#%d", g.n(40))
+		}
+		return g.n(700)
+	}
+	switch g.n(6) {
+	case 0, 1:
+		return []any{"SETBIT", k, g.n(3000), g.n(2)}
+	case 2:
+		op := g.pick("AND", "OR", "XOR", "NOT").(string)
+		if op == "NOT" {
+			return []any{"BITOP", op, fmt.Sprintf("b:%d", g.n(4)), k}
+		}
+		return []any{"BITOP", op, fmt.Sprintf("b:%d", g.n(4)), k, fmt.Sprintf("b:%d", g.n(4)), g.key("s")}
+	case 3, 4:
+		// A WRAP SET first, so that growing the string always counts as a
+		// change: a BITFIELD whose every write fails under OVERFLOW FAIL
+		// grows the string on the master without propagating anything.
+		c := []any{"BITFIELD", k, "SET", typ(), off(), g.r.Int64N(1<<40) - 1<<39}
+		for i := 0; i < 1+g.n(4); i++ {
+			if g.chance(0.3) {
+				c = append(c, "OVERFLOW", g.pick("WRAP", "SAT", "FAIL"))
+			}
+			switch g.n(3) {
+			case 0:
+				c = append(c, "GET", typ(), off())
+			case 1:
+				c = append(c, "SET", typ(), off(), g.r.Int64N(1<<20)-1<<19)
+			default:
+				c = append(c, "INCRBY", typ(), off(), g.pick(1, -1, 100, -1000, 1<<62, -(1 << 62), g.r.Int64()))
+			}
+		}
+		return c
+	}
+	return []any{"SETRANGE", k, g.n(300), g.val()}
+}
+
+func (g *gen) hllCmd() []any {
+	k := fmt.Sprintf("hll:%d", g.n(4))
+	switch g.n(8) {
+	case 0, 1, 2:
+		n := 1 + g.n(5)
+		if g.chance(0.15) {
+			n = 300 + g.n(800)
+		}
+		c := []any{"PFADD", k}
+		base := g.n(100000)
+		for i := 0; i < n; i++ {
+			c = append(c, fmt.Sprintf("e%d", base+i))
+		}
+		return c
+	case 3, 4:
+		return []any{"PFCOUNT", k}
+	case 5:
+		return []any{"PFCOUNT", k, fmt.Sprintf("hll:%d", g.n(4))}
+	case 6:
+		return []any{"PFMERGE", fmt.Sprintf("hll:%d", g.n(4)), k, fmt.Sprintf("hll:%d", g.n(4))}
+	}
+	return []any{"PFDEBUG", "TODENSE", k}
 }

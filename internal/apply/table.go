@@ -54,6 +54,15 @@ var commandTable = map[string]command{
 	"restore":        {cmdRestore, -4},
 	"restore-asking": {cmdRestore, -4},
 
+	// Bitmaps and HyperLogLog.
+	"setbit":   {cmdSetBit, 4},
+	"bitop":    {cmdBitOp, -4},
+	"bitfield": {cmdBitfield, -2},
+	"pfadd":    {cmdPFAdd, -2},
+	"pfcount":  {cmdPFCount, -2},
+	"pfmerge":  {cmdPFMerge, -2},
+	"pfdebug":  {cmdPFDebug, 3},
+
 	// Lists.
 	"lpush":     {cmdLPush, -3},
 	"rpush":     {cmdRPush, -3},
