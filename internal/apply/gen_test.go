@@ -685,7 +685,7 @@ func (g *gen) bitCmd() []any {
 			case 1:
 				c = append(c, "SET", typ(), off(), g.r.Int64N(1<<20)-1<<19)
 			default:
-				c = append(c, "INCRBY", typ(), off(), g.pick(1, -1, 100, -1000, 1<<62, -(1 << 62), g.r.Int64()))
+				c = append(c, "INCRBY", typ(), off(), g.pick(1, -1, 100, -1000, 1<<62, -(1<<62), g.r.Int64()))
 			}
 		}
 		return c
