@@ -10,7 +10,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -81,10 +80,47 @@ type expectedKey struct {
 	Expire json.RawMessage `json:"expire"`
 }
 
-// Python's json writes non-finite floats as bare Infinity / -Infinity /
-// NaN; turn those tokens (never inside a JSON string here: they follow
-// '[' or ',' and precede ',' or ']') into strings encoding/json accepts.
-var nonFinite = regexp.MustCompile(`([\[,]\s*)(-?Infinity|NaN)(\s*[\],])`)
+// quoteNonFinite turns the bare Infinity / -Infinity / NaN tokens Python's
+// json writes for non-finite floats into strings encoding/json accepts.
+// Tokens inside JSON strings are left alone.
+func quoteNonFinite(line []byte) []byte {
+	if !bytes.Contains(line, []byte("Infinity")) && !bytes.Contains(line, []byte("NaN")) {
+		return line
+	}
+	out := make([]byte, 0, len(line)+16)
+	inStr := false
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		if inStr {
+			out = append(out, c)
+			if c == '\\' && i+1 < len(line) {
+				i++
+				out = append(out, line[i])
+			} else if c == '"' {
+				inStr = false
+			}
+			continue
+		}
+		if c == '"' {
+			inStr = true
+			out = append(out, c)
+			continue
+		}
+		matched := false
+		for _, tok := range []string{"-Infinity", "Infinity", "NaN"} {
+			if bytes.HasPrefix(line[i:], []byte(tok)) {
+				out = append(append(append(out, '"'), tok...), '"')
+				i += len(tok) - 1
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			out = append(out, c)
+		}
+	}
+	return out
+}
 
 func readExpected(t testing.TB, dir string) []expectedKey {
 	f, err := os.Open(filepath.Join(dir, "expected.jsonl.gz"))
@@ -100,7 +136,7 @@ func readExpected(t testing.TB, dir string) []expectedKey {
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	var out []expectedKey
 	for sc.Scan() {
-		line := nonFinite.ReplaceAll(sc.Bytes(), []byte(`$1"$2"$3`))
+		line := quoteNonFinite(sc.Bytes())
 		var k expectedKey
 		if err := json.Unmarshal(line, &k); err != nil {
 			t.Fatalf("%s: bad expected line %.200s: %v", dir, line, err)
@@ -394,6 +430,7 @@ func loadFixture(t testing.TB, dir string) (*store.Store, *Info) {
 func TestFixtures(t *testing.T) {
 	for _, dir := range fixtureDirs(t) {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
+			t.Parallel()
 			si := readServerInfo(t, dir)
 			s, info := loadFixture(t, dir)
 			if info.Magic+fmt.Sprintf("%0*d", 9-len(info.Magic), info.Version) != si.RDBHeader {

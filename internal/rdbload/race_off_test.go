@@ -1,0 +1,5 @@
+//go:build !race
+
+package rdbload
+
+const raceEnabled = false
