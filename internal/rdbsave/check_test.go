@@ -69,7 +69,7 @@ func lpEncodedSize(lp []byte, p int) (int, error) {
 		if err := need(2); err != nil {
 			return 0, err
 		}
-		return 2 + int(c&0x0F)<<8 | int(lp[p+1]), nil
+		return 2 + (int(c&0x0F)<<8 | int(lp[p+1])), nil
 	case c == 0xF1:
 		return 3, nil
 	case c == 0xF2:

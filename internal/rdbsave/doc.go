@@ -13,8 +13,10 @@
 //     CRC-64 (little-endian). Keys are written in the store's map order,
 //     which is unspecified: two writes of the same store may differ in key
 //     order (and in the order of set members and hash fields) but load to
-//     the same dataset. Empty lists, sets, sorted sets and hashes are not
-//     written (Redis's loader would drop them). No IDLE/FREQ opcodes.
+//     the same dataset. Empty lists, sets, sorted sets and hashes (which
+//     the store should never hold) are not written, Redis's loader would
+//     drop them, but RESIZEDB, a sizing hint computed without touching the
+//     values, still counts them. No IDLE/FREQ opcodes.
 //   - Encodings follow what Redis of the target version saves, with the
 //     thresholds of the redis.conf Redis ships (hash-max-listpack-entries
 //     128; the compiled-in default is 512), so the loading server gets the

@@ -32,17 +32,19 @@ type encoder struct {
 	version  int
 	compress bool
 
-	// key is written right after the next type byte when hasKey is set.
+	// When hasKey is set, the next type byte is preceded by EXPIRETIME_MS
+	// (if expire != 0) and followed by key.
 	key    string
+	expire int64
 	hasKey bool
 
 	// packedThreshold is the quicklist PLAIN-node threshold (tests lower it).
 	packedThreshold int
 
 	// Scratch space reused across values.
-	scratch []byte   // listpack / ziplist / intset being built
-	body    []byte   // stream node body being built
-	lzf     []byte   // LZF output
+	scratch []byte // listpack / ziplist / intset being built
+	body    []byte // stream node body being built
+	lzf     []byte // LZF output
 	lzfTab  *lzfTable
 	ints    []int64  // intset members
 	nodes   []qlNode // quicklist node boundaries
@@ -92,13 +94,20 @@ func (e *encoder) bytes(p []byte) {
 
 func (e *encoder) byte(b byte) { e.buf = append(e.buf, b) }
 
-// typ writes a value's type byte and then the pending key, if any.
+// typ writes a value's type byte, with the pending expire before it and
+// the pending key after it, if any.
 func (e *encoder) typ(t byte) {
-	e.buf = append(e.buf, t)
-	if e.hasKey {
-		e.rawStr(e.key)
-		e.key, e.hasKey = "", false
+	if !e.hasKey {
+		e.buf = append(e.buf, t)
+		return
 	}
+	if e.expire != 0 {
+		e.buf = append(e.buf, rdb.OpExpireTimeMs)
+		e.millis(e.expire)
+	}
+	e.buf = append(e.buf, t)
+	e.rawStr(e.key)
+	e.key, e.hasKey = "", false
 }
 
 // length appends an RDB length (rdbSaveLen).
@@ -186,9 +195,17 @@ func (e *encoder) lzfString(in []byte) bool {
 // parseInt parses s as Redis's string2ll / lpStringToInt64 do: only the
 // canonical decimal form of an int64 ("0", or an optional '-' and a
 // non-zero leading digit, no '+', no spaces, no leading zeros, no "-0").
-func parseInt[T ~string | ~[]byte](s T) (int64, bool) {
+// The first-byte test rejects most strings without a call.
+func parseInt(s []byte) (int64, bool) {
+	if len(s) != 0 && s[0] <= '9' {
+		return parseIntSlow(s)
+	}
+	return 0, false
+}
+
+func parseIntSlow(s []byte) (int64, bool) {
 	n := len(s)
-	if n == 0 || n > 20 {
+	if n > 20 || (s[0] < '0' && s[0] != '-') {
 		return 0, false
 	}
 	if n == 1 && s[0] == '0' {
@@ -210,16 +227,11 @@ func parseInt[T ~string | ~[]byte](s T) (int64, bool) {
 		if c < '0' || c > '9' {
 			return 0, false
 		}
-		if v > (math.MaxUint64-9)/10 {
-			// Only a 20-digit value can get here; check exactly.
-			hi, lo := v*10, uint64(c-'0')
-			if v > math.MaxUint64/10 || hi > math.MaxUint64-lo {
-				return 0, false
-			}
-			v = hi + lo
-			continue
+		d := uint64(c - '0')
+		if v > (math.MaxUint64-d)/10 {
+			return 0, false
 		}
-		v = v*10 + uint64(c-'0')
+		v = v*10 + d
 	}
 	if neg {
 		if v > 1<<63 {

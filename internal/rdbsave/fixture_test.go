@@ -15,6 +15,9 @@ type fixtureOpts struct {
 	functions bool  // function libraries (RDB >= 10)
 	hashTTLs  bool  // hash field TTLs (RDB 12 / 80)
 	nowMs     int64 // base for expires
+	// light leaves out the multi-megabyte values (the live loads keep
+	// them; the per-version round trips do not need them again).
+	light bool
 }
 
 const (
@@ -73,8 +76,10 @@ func buildFixture(o fixtureOpts) *store.Store {
 	put(d0, "s:short21", str([]byte("aaaaaaaaaaaaaaaaaaaaa")))
 	put(d0, "s:40k-compressible", str(compressible(40<<10)))
 	put(d0, "s:40k-random", str(randBytes(r, 40<<10)))
-	put(d0, "s:100k-random", str(randBytes(r, 100<<10)))
-	put(d0, "s:2m-compressible", str(compressible(2<<20)))
+	if !o.light {
+		put(d0, "s:100k-random", str(randBytes(r, 100<<10)))
+		put(d0, "s:2m-compressible", str(compressible(2<<20)))
+	}
 	put(d0, "s:300b", str(randBytes(r, 300)))
 	put(d0, "", str([]byte("empty key")))
 	put(d0, "12345", str([]byte("int-like key")))
@@ -125,7 +130,11 @@ func buildFixture(o fixtureOpts) *store.Store {
 	}
 	put(d0, "l:20k-ints", store.NewListEntry(ints))
 	huge := store.NewList(0)
-	for _, n := range []int{2097145, 2097146, 2097147, 10, 3 << 20} {
+	sizes := []int{2097145, 2097146, 2097147, 10, 3 << 20}
+	if o.light {
+		sizes = []int{9000, 10, 20000}
+	}
+	for _, n := range sizes {
 		huge.PushBack(compressible(n))
 	}
 	put(d0, "l:huge-elements", store.NewListEntry(huge))
@@ -282,16 +291,16 @@ func simpleStream() *store.Stream {
 	x := store.NewStream()
 	add := func(id store.StreamID, kv ...string) { x.Append(store.StreamEntry{ID: id, Fields: fv(kv...)}) }
 	add(sid(1, 0), "a", "1", "b", "2")
-	add(sid(1, 1), "a", "3", "b", "4")                // same fields
-	add(sid(2, 0), "b", "5", "a", "6")                // reordered
-	add(sid(3, 0), "a", "1", "a", "2")                // duplicate names
-	add(sid(4, 0), "a", "", "b", "")                  // empty values
+	add(sid(1, 1), "a", "3", "b", "4") // same fields
+	add(sid(2, 0), "b", "5", "a", "6") // reordered
+	add(sid(3, 0), "a", "1", "a", "2") // duplicate names
+	add(sid(4, 0), "a", "", "b", "")   // empty values
 	add(sid(5, 0), "n", "-1", "m", "-129", "k", "-9223372036854775808")
 	add(sid(6, 0), "", "empty field name")
 	add(sid(7, 0), "a", "007", "b", "-0")
-	add(sid(8, 0), "a", "x")                          // fewer fields
-	add(sid(9, 0), "a", "1", "b", "2", "c", "3")      // more fields
-	add(sid(1<<40, 5), "a", "1", "b", "2")            // large ms delta
+	add(sid(8, 0), "a", "x")                     // fewer fields
+	add(sid(9, 0), "a", "1", "b", "2", "c", "3") // more fields
+	add(sid(1<<40, 5), "a", "1", "b", "2")       // large ms delta
 	x.LastID = sid(1<<40, 7)
 	x.EntriesAdded = 14
 	x.MaxDeletedID = sid(1<<40, 6)

@@ -126,24 +126,6 @@ func lpAppendStr(b []byte, s []byte) []byte {
 	return appendBacklen(b, n)
 }
 
-// lpEntrySize is the full size (with backlen) lpAppendStr gives s.
-func lpEntrySize(s []byte) int {
-	var n int
-	if v, ok := parseInt(s); ok {
-		n = lpIntEncLen(v)
-	} else {
-		switch l := len(s); {
-		case l < 64:
-			n = 1 + l
-		case l < 4096:
-			n = 2 + l
-		default:
-			n = 5 + l
-		}
-	}
-	return n + lpBacklenSize(n)
-}
-
 // lpStart resets b to an empty listpack header.
 func lpStart(b []byte) []byte { return append(b[:0], 0, 0, 0, 0, 0, 0) }
 
@@ -195,14 +177,6 @@ func (z *ziplist) reset(b []byte) {
 
 // bytes is the ziplist's current size including the end marker.
 func (z *ziplist) bytes() int { return len(z.b) - z.start + 1 }
-
-// zlPrevlenSize is the size of a prevlen field for a previous entry of l bytes.
-func zlPrevlenSize(l int) int {
-	if l < zlBigPrevlen {
-		return 1
-	}
-	return 5
-}
 
 // push appends s as ziplistPush does: integer-encoded when zipTryEncoding
 // accepts it (canonical, shorter than 32 bytes), else as a string.

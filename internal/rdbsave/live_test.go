@@ -169,7 +169,7 @@ func checkEncodings(t *testing.T, srv *redistest.Server) {
 		"l:mixed": "quicklist", "l:12k": "quicklist",
 		"set:int16": "intset", "set:int64": "intset", "set:512ints": "intset", "set:513ints": "hashtable",
 		"set:strings": "hashtable",
-		"z:small": "listpack", "z:128": "listpack", "z:129": "skiplist", "z:long-member": "skiplist", "z:3000": "skiplist",
+		"z:small":     "listpack", "z:128": "listpack", "z:129": "skiplist", "z:long-member": "skiplist", "z:3000": "skiplist",
 		"h:small": "listpack", "h:64": "listpack", "h:65-value": "hashtable", "h:65-field": "hashtable",
 		"h:128": "listpack", "h:129": "hashtable", "h:1000": "hashtable",
 		"x:big": "stream",
@@ -242,7 +242,7 @@ func estimateEntriesRead(x *store.Stream, id store.StreamID) int64 {
 // into a server (with deep sanitization) and compares the dataset.
 func TestRestoreDump(t *testing.T) {
 	now := canon.NowMs()
-	s := buildFixture(fixtureOpts{nowMs: now})
+	s := buildFixture(fixtureOpts{nowMs: now, light: true})
 	srv := redistest.Start(t, stockConf...)
 	ctx := context.Background()
 	conn := srv.Client.Conn()
@@ -403,5 +403,54 @@ func rebuild(t *testing.T, ctx context.Context, c *redis.Client, k string, e *st
 	}
 	if e.Expire != 0 {
 		do("PEXPIREAT", k, e.Expire)
+	}
+}
+
+// TestPlainNodesLive writes a list with PLAIN quicklist nodes (threshold
+// lowered to 1000 bytes), loads it into redis-server 7.0, and compares
+// EncodeDump with the DUMP of the same list RPUSHed with Redis's packed
+// threshold lowered the same way.
+func TestPlainNodesLive(t *testing.T) {
+	l := store.NewList(0)
+	for _, n := range []int{10, 2000, 5, 999, 1000, 1001, 3, 50000, 7} {
+		l.PushBack(compressible(n))
+	}
+	s := store.New()
+	s.DB(0).PutString("plain", store.NewListEntry(l))
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, "dump.rdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := write(f, s, Options{}, 1000); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	checkRDB(t, filepath.Join(dir, "dump.rdb"))
+	srv := redistest.StartInDir(t, dir, stockConf...)
+	ctx := context.Background()
+	got, err := canon.FromRedis(ctx, srv.Client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, n := canon.Diff(canon.FromStore(s, 0), got, 5)
+	if n != 0 {
+		t.Fatalf("%s", strings.Join(lines, "\n"))
+	}
+
+	srv.Do("CONFIG", "SET", "rdbcompression", "no")
+	srv.Do("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "1000")
+	args := []any{"RPUSH", "rebuilt"}
+	for _, v := range l.All() {
+		args = append(args, v)
+	}
+	srv.Do(args...)
+	want := srv.Do("DUMP", "rebuilt").(string)
+	p, err := encodeDump(store.NewListEntry(l), 10, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(p, []byte(want)) {
+		t.Fatalf("EncodeDump differs from DUMP at byte %d (%d vs %d bytes)", firstDiff(p, []byte(want)), len(p), len(want))
 	}
 }

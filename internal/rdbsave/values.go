@@ -47,7 +47,11 @@ type hItem struct {
 
 // value writes the type byte and the serialized value of ent, choosing the
 // encoding Redis of the target version would save it in.
+//
+// An empty list, set, sorted set or hash is no Redis key: nothing is
+// written for it (the pending key is dropped).
 func (e *encoder) value(ent *store.Entry) error {
+	defer func() { e.hasKey = false }()
 	switch ent.Kind() {
 	case store.KindString:
 		e.typ(rdb.TypeString)
@@ -74,6 +78,9 @@ func (e *encoder) value(ent *store.Entry) error {
 // ---- lists ----
 
 func (e *encoder) list(l *store.List) {
+	if l.Len() == 0 {
+		return
+	}
 	if e.version < 10 {
 		e.listZiplists(l)
 		return
@@ -177,6 +184,9 @@ func (e *encoder) listZiplists(l *store.List) {
 
 func (e *encoder) set(s *store.Set) {
 	n := s.Len()
+	if n == 0 {
+		return
+	}
 	// Intset when every member is a canonical integer and there are at
 	// most set-max-intset-entries of them.
 	if n <= setMaxIntsetEntries {
@@ -231,20 +241,25 @@ func (e *encoder) set(s *store.Set) {
 
 func (e *encoder) zset(z *store.ZSet) error {
 	n := z.Len()
+	if n == 0 {
+		return nil
+	}
 	small := n <= zsetMaxListpackEntries
-	for m, sc := range z.All() {
-		if math.IsNaN(sc) {
-			return fmt.Errorf("%w: sorted set member %q has a NaN score", ErrUnrepresentable, m)
-		}
-		if len(m) > zsetMaxListpackValue {
-			small = false
+	if small {
+		for m, sc := range z.All() {
+			if math.IsNaN(sc) {
+				return fmt.Errorf("%w: sorted set member %q has a NaN score", ErrUnrepresentable, m)
+			}
+			if len(m) > zsetMaxListpackValue {
+				small = false
+			}
 		}
 	}
 	if small {
 		var num [32]byte
 		if e.version >= 10 {
 			// zzlInsertAt: the score as an integer when double2ll accepts
-			// it, else as its shortest exact decimal string.
+			// it, else as d2string formats it.
 			b := lpStart(e.scratch)
 			for m, sc := range z.All() {
 				b = lpAppendStr(b, view(m))
@@ -273,10 +288,15 @@ func (e *encoder) zset(z *store.ZSet) error {
 		e.scratch = b[:0]
 		return nil
 	}
-	// ZSET_2, greatest to smallest like Redis (cheap skiplist inserts on load).
+	// ZSET_2, greatest to smallest like Redis (cheap skiplist inserts on
+	// load). A NaN score found here fails the write after the type byte;
+	// the output is discarded on error anyway.
 	e.typ(rdb.TypeZSet2)
 	e.length(uint64(n))
 	for m, sc := range z.RevRange(0, n) {
+		if math.IsNaN(sc) {
+			return fmt.Errorf("%w: sorted set member %q has a NaN score", ErrUnrepresentable, m)
+		}
 		e.rawStr(m)
 		e.buf = binary.LittleEndian.AppendUint64(e.buf, math.Float64bits(sc))
 	}
@@ -401,6 +421,9 @@ func appendScoreV9(b []byte, d float64) []byte {
 
 func (e *encoder) hash(h *store.Hash) error {
 	n := h.Len()
+	if n == 0 {
+		return nil
+	}
 	small := n <= hashMaxListpackEntries
 	if small {
 		for f, v := range h.All() {

@@ -55,11 +55,17 @@ func checkVersion(v int) (int, error) {
 // error w has received a truncated RDB without EOF and checksum, which no
 // loader accepts; the caller must discard it.
 func Write(w io.Writer, s *store.Store, opts Options) error {
+	return write(w, s, opts, defaultPackedThreshold)
+}
+
+// write is Write with a chosen quicklist PLAIN-node threshold (tests).
+func write(w io.Writer, s *store.Store, opts Options, packedThreshold int) error {
 	v, err := checkVersion(opts.Version)
 	if err != nil {
 		return err
 	}
 	e := newEncoder(w, v, opts.Compress)
+	e.packedThreshold = packedThreshold
 	return e.file(s, opts.Aux)
 }
 
@@ -114,7 +120,7 @@ func (e *encoder) file(s *store.Store, aux []AuxField) error {
 
 // skip reports whether an entry is not written: an empty list, set,
 // sorted set or hash is no key to Redis (its loader drops it with a
-// warning), so it is left out.
+// warning), so it is left out (the value writers check this themselves).
 func skip(ent *store.Entry) bool {
 	switch ent.Kind() {
 	case store.KindList, store.KindSet, store.KindZSet, store.KindHash:
@@ -125,20 +131,19 @@ func skip(ent *store.Entry) bool {
 
 // db writes one database: SELECTDB, RESIZEDB, then every key in the map's
 // (unspecified) order, each preceded by EXPIRETIME_MS when it has an
-// expire.
+// expire. The RESIZEDB counts (a sizing hint for loaders) come from the
+// entries alone, without touching the values: an empty collection, which
+// the store never holds for long, is counted there but not written.
 func (e *encoder) db(dbi int, d *store.DB) error {
+	if d.Len() == 0 {
+		return nil
+	}
 	var keys, expires uint64
 	for _, ent := range d.All() {
-		if skip(ent) {
-			continue
-		}
 		keys++
 		if ent.Expire != 0 {
 			expires++
 		}
-	}
-	if keys == 0 {
-		return nil
 	}
 	e.byte(rdb.OpSelectDB)
 	e.length(uint64(dbi))
@@ -146,14 +151,9 @@ func (e *encoder) db(dbi int, d *store.DB) error {
 	e.length(keys)
 	e.length(expires)
 	for k, ent := range d.All() {
-		if skip(ent) {
-			continue
-		}
-		if ent.Expire != 0 {
-			e.byte(rdb.OpExpireTimeMs)
-			e.millis(ent.Expire)
-		}
-		e.key, e.hasKey = k, true
+		// The value writer emits expire, type and key once it has chosen
+		// the type; it writes nothing for an empty collection.
+		e.key, e.expire, e.hasKey = k, ent.Expire, true
 		if err := e.value(ent); err != nil {
 			return fmt.Errorf("rdbsave: db %d key %q: %w", dbi, k, err)
 		}
@@ -170,11 +170,19 @@ func (e *encoder) db(dbi int, d *store.DB) error {
 // of all that, little-endian. Strings are not LZF-compressed. version is as
 // Options.Version (80 for Valkey 9).
 func EncodeDump(ent *store.Entry, version int) ([]byte, error) {
+	return encodeDump(ent, version, defaultPackedThreshold)
+}
+
+func encodeDump(ent *store.Entry, version, packedThreshold int) ([]byte, error) {
 	v, err := checkVersion(version)
 	if err != nil {
 		return nil, err
 	}
+	if skip(ent) {
+		return nil, fmt.Errorf("rdbsave: dump: %w: an empty %s is no value", ErrUnrepresentable, ent.Kind())
+	}
 	enc := newEncoder(nil, v, false)
+	enc.packedThreshold = packedThreshold
 	if err := enc.value(ent); err != nil {
 		return nil, fmt.Errorf("rdbsave: dump: %w", err)
 	}
