@@ -136,7 +136,11 @@ func (g *gen) many(n int, f func() []any) []any {
 
 // cmd returns the next command.
 func (g *gen) cmd() []any {
-	switch g.n(9) {
+	switch g.n(11) {
+	case 10:
+		return g.sortCmd()
+	case 9:
+		return g.geoCmd()
 	case 7:
 		return g.bitCmd()
 	case 8:
@@ -715,4 +719,129 @@ func (g *gen) hllCmd() []any {
 		return []any{"PFMERGE", fmt.Sprintf("hll:%d", g.n(4)), k, fmt.Sprintf("hll:%d", g.n(4))}
 	}
 	return []any{"PFDEBUG", "TODENSE", k}
+}
+
+// geoPoint returns a longitude, latitude pair clustered around a few
+// places (a pole region and the date line included), sometimes repeated
+// exactly so that equal distances occur.
+func (g *gen) geoPoint() (string, string) {
+	centers := [][2]float64{{13.36, 38.11}, {15.08, 37.5}, {-122.4, 37.8}, {179.9, 0.5}, {-179.95, -0.3}, {10, 81}, {-45, -84.9}}
+	c := centers[g.n(len(centers))]
+	if g.chance(0.15) {
+		return fmt.Sprint(c[0]), fmt.Sprint(c[1])
+	}
+	lon := c[0] + g.r.NormFloat64()*0.5
+	lat := c[1] + g.r.NormFloat64()*0.3
+	lon = max(-180, min(180, lon))
+	lat = max(-85.05112878, min(85.05112878, lat))
+	return fmt.Sprintf("%.6f", lon), fmt.Sprintf("%.6f", lat)
+}
+
+func (g *gen) geoCmd() []any {
+	k := fmt.Sprintf("geo:%d", g.n(3))
+	dst := fmt.Sprintf("geo:%d", g.n(5))
+	unit := g.pick("m", "km", "mi", "ft").(string)
+	radius := func() any {
+		switch unit {
+		case "m":
+			return 1000 + g.n(200000)
+		case "ft":
+			return 3000 + g.n(600000)
+		}
+		return fmt.Sprintf("%.2f", 1+g.r.Float64()*(300))
+	}
+	opts := func(c []any) []any {
+		if g.chance(0.5) {
+			c = append(c, g.pick("ASC", "DESC"))
+		}
+		if g.chance(0.5) {
+			c = append(c, "COUNT", 1+g.n(15))
+			if g.chance(0.3) {
+				c = append(c, "ANY")
+			}
+		}
+		return c
+	}
+	switch g.n(8) {
+	case 0, 1, 2:
+		c := []any{"GEOADD", k}
+		if g.chance(0.1) {
+			c = append(c, g.pick("NX", "XX", "CH"))
+		}
+		for i := 0; i < 1+g.n(8); i++ {
+			lon, lat := g.geoPoint()
+			c = append(c, lon, lat, fmt.Sprintf("p%d", g.n(400)))
+		}
+		return c
+	case 3:
+		lon, lat := g.geoPoint()
+		c := []any{"GEORADIUS", k, lon, lat, radius(), unit}
+		c = opts(c)
+		return append(c, g.pick("STORE", "STOREDIST"), dst)
+	case 4:
+		c := []any{"GEORADIUSBYMEMBER", k, g.existing("ZRANDMEMBER", k), radius(), unit}
+		c = opts(c)
+		return append(c, g.pick("STORE", "STOREDIST"), dst)
+	}
+	c := []any{"GEOSEARCHSTORE", dst, k}
+	if g.chance(0.5) {
+		c = append(c, "FROMMEMBER", g.existing("ZRANDMEMBER", k))
+	} else {
+		lon, lat := g.geoPoint()
+		c = append(c, "FROMLONLAT", lon, lat)
+	}
+	if g.chance(0.5) {
+		c = append(c, "BYRADIUS", radius(), unit)
+	} else {
+		c = append(c, "BYBOX", radius(), radius(), unit)
+	}
+	c = opts(c)
+	if g.chance(0.5) {
+		c = append(c, "STOREDIST")
+	}
+	return c
+}
+
+// sortCmd sorts lists, sets and sorted sets into a list, with BY and GET
+// patterns over string weights (w:<elem>) and hash fields (wh:<elem>->f).
+// ALPHA with BY is used on lists only: on sets Redis breaks ties in
+// hash-table order, which no replica reproduces.
+func (g *gen) sortCmd() []any {
+	if g.chance(0.3) {
+		m := g.member()
+		if g.chance(0.5) {
+			return []any{"SET", "w:" + m, g.pick(g.n(50), "1.5", "-3", "abc", "1e3")}
+		}
+		return []any{"HSET", "wh:" + m, "f", g.n(50)}
+	}
+	src := g.pick(g.key("l"), g.key("set"), g.key("z")).(string)
+	c := []any{"SORT", src}
+	alpha := g.chance(0.4)
+	if src[:2] == "z:" {
+		// A SORT that fails on a sorted set (a score that is not a number)
+		// still turns it into a skiplist on the master, and only there
+		// (TestStockReplicaDivergences), so sorted sets are sorted ALPHA.
+		alpha = true
+	}
+	by := ""
+	if g.chance(0.5) {
+		by = g.pick("w:*", "wh:*->f", "nosort").(string)
+		if alpha && src[:2] != "l:" {
+			by = "nosort"
+		}
+		c = append(c, "BY", by)
+	}
+	if alpha {
+		c = append(c, "ALPHA")
+	}
+	if g.chance(0.4) {
+		c = append(c, "DESC")
+	}
+	if g.chance(0.4) {
+		c = append(c, "LIMIT", g.n(10)-2, g.n(20)-3)
+	}
+	for i := 0; i < g.n(3); i++ {
+		c = append(c, "GET", g.pick("#", "w:*", "wh:*->f", "const").(string))
+	}
+	return append(c, "STORE", g.key("l"))
 }

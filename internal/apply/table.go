@@ -63,6 +63,14 @@ var commandTable = map[string]command{
 	"pfmerge":  {cmdPFMerge, -2},
 	"pfdebug":  {cmdPFDebug, 3},
 
+	// Geo.
+	"geoadd":            {cmdGeoAdd, -5},
+	"georadius":         {cmdGeoRadius, -6},
+	"georadiusbymember": {cmdGeoRadiusByMember, -5},
+	"geosearchstore":    {cmdGeoSearchStore, -8},
+
+	"sort": {cmdSort, -2},
+
 	// Lists.
 	"lpush":     {cmdLPush, -3},
 	"rpush":     {cmdRPush, -3},
