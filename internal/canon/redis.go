@@ -51,15 +51,13 @@ func FromRedis(ctx context.Context, client *redis.Client) ([]Key, error) {
 			if err != nil {
 				return nil, fmt.Errorf("SCAN: %w", err)
 			}
-			for _, key := range keys {
-				k, ok, err := readKey(ctx, conn, key, hfe)
-				if err != nil {
-					return nil, fmt.Errorf("db %d key %q: %w", db, key, err)
-				}
-				if ok {
-					k.DB = db
-					out = append(out, k)
-				}
+			batch, err := readBatch(ctx, conn, keys, hfe)
+			if err != nil {
+				return nil, fmt.Errorf("db %d: %w", db, err)
+			}
+			for _, k := range batch {
+				k.DB = db
+				out = append(out, k)
 			}
 			if next == 0 {
 				break
@@ -71,97 +69,109 @@ func FromRedis(ctx context.Context, client *redis.Client) ([]Key, error) {
 	return out, nil
 }
 
-func readKey(ctx context.Context, c *redis.Conn, key string, hfe bool) (Key, bool, error) {
-	k := Key{Key: key}
-	typ, err := c.Type(ctx, key).Result()
-	if err != nil {
-		return k, false, err
+// readBatch reads keys with three pipelined round trips: types and
+// expires, then values, then hash field expires.
+func readBatch(ctx context.Context, c *redis.Conn, keys []string, hfe bool) ([]Key, error) {
+	p := c.Pipeline()
+	types := make([]*redis.StatusCmd, len(keys))
+	exps := make([]*redis.Cmd, len(keys))
+	for i, key := range keys {
+		types[i] = p.Type(ctx, key)
+		exps[i] = p.Do(ctx, "PEXPIRETIME", key)
 	}
-	if typ == "none" {
-		return k, false, nil
+	if _, err := p.Exec(ctx); err != nil && err != redis.Nil {
+		return nil, err
 	}
-	k.Type = typ
-	exp, err := c.Do(ctx, "PEXPIRETIME", key).Int64()
-	if err != nil {
-		return k, false, err
+	vals := make([]redis.Cmder, len(keys))
+	for i, key := range keys {
+		switch types[i].Val() {
+		case "string":
+			vals[i] = p.Get(ctx, key)
+		case "list":
+			vals[i] = p.LRange(ctx, key, 0, -1)
+		case "set":
+			vals[i] = p.SMembers(ctx, key)
+		case "zset":
+			vals[i] = p.ZRangeWithScores(ctx, key, 0, -1)
+		case "hash":
+			vals[i] = p.HGetAll(ctx, key)
+		case "stream":
+			vals[i] = p.Do(ctx, "XINFO", "STREAM", key, "FULL", "COUNT", 0)
+		}
 	}
-	if exp == -2 {
-		return k, false, nil
+	if _, err := p.Exec(ctx); err != nil && err != redis.Nil {
+		return nil, fmt.Errorf("reading values: %w", err)
 	}
-	k.Expire = exp
-	switch typ {
-	case "string":
-		v, err := c.Get(ctx, key).Result()
-		if err == redis.Nil {
-			return k, false, nil
+	out := make([]Key, 0, len(keys))
+	hashes := map[int][]hashField{}
+	for i, key := range keys {
+		typ := types[i].Val()
+		exp, err := exps[i].Int64()
+		if typ == "none" || vals[i] == nil || err != nil || exp == -2 {
+			if typ != "none" && vals[i] == nil {
+				out = append(out, Key{Key: key, Type: typ, Expire: exp, Value: "<unsupported type " + typ + ">"})
+			}
+			continue // vanished while being read
 		}
-		if err != nil {
-			return k, false, err
+		k := Key{Key: key, Type: typ, Expire: exp}
+		switch v := vals[i].(type) {
+		case *redis.StringCmd:
+			if v.Err() == redis.Nil {
+				continue
+			}
+			k.Value = strconv.Quote(v.Val())
+		case *redis.StringSliceCmd:
+			k.Value = renderList(v.Val(), typ == "set")
+		case *redis.ZSliceCmd:
+			ms := make([]zmember, len(v.Val()))
+			for j, z := range v.Val() {
+				ms[j] = zmember{z.Member.(string), z.Score}
+			}
+			k.Value = renderZSet(ms)
+		case *redis.MapStringStringCmd:
+			fs := make([]hashField, 0, len(v.Val()))
+			for f, val := range v.Val() {
+				fs = append(fs, hashField{f, val, -1})
+			}
+			if len(fs) == 0 {
+				continue
+			}
+			hashes[len(out)] = fs
+		case *redis.Cmd:
+			s, err := parseStream(v.Val())
+			if err != nil {
+				return nil, fmt.Errorf("stream %q: %w", key, err)
+			}
+			k.Value = s.render()
 		}
-		k.Value = strconv.Quote(v)
-	case "list":
-		v, err := c.LRange(ctx, key, 0, -1).Result()
-		if err != nil {
-			return k, false, err
-		}
-		k.Value = renderList(v, false)
-	case "set":
-		v, err := c.SMembers(ctx, key).Result()
-		if err != nil {
-			return k, false, err
-		}
-		k.Value = renderList(v, true)
-	case "zset":
-		v, err := c.ZRangeWithScores(ctx, key, 0, -1).Result()
-		if err != nil {
-			return k, false, err
-		}
-		ms := make([]zmember, len(v))
-		for i, z := range v {
-			ms[i] = zmember{z.Member.(string), z.Score}
-		}
-		k.Value = renderZSet(ms)
-	case "hash":
-		v, err := c.HGetAll(ctx, key).Result()
-		if err != nil {
-			return k, false, err
-		}
-		fs := make([]hashField, 0, len(v))
-		var names []string
-		for f, val := range v {
-			fs = append(fs, hashField{f, val, -1})
-			names = append(names, f)
-		}
-		if hfe && len(names) > 0 {
-			// HPEXPIRETIME answers in the order of the FIELDS given.
-			args := []any{"HPEXPIRETIME", key, "FIELDS", len(fs)}
+		out = append(out, k)
+	}
+	if hfe && len(hashes) > 0 {
+		cmds := map[int]*redis.IntSliceCmd{}
+		for idx, fs := range hashes {
+			args := []any{"HPEXPIRETIME", out[idx].Key, "FIELDS", len(fs)}
 			for _, f := range fs {
 				args = append(args, f.field)
 			}
-			res, err := c.Do(ctx, args...).Int64Slice()
-			if err != nil {
-				return k, false, err
-			}
-			for i := range fs {
-				if i < len(res) && res[i] >= 0 {
-					fs[i].expire = res[i]
+			cmd := redis.NewIntSliceCmd(ctx, args...)
+			p.Process(ctx, cmd)
+			cmds[idx] = cmd
+		}
+		if _, err := p.Exec(ctx); err != nil && err != redis.Nil {
+			return nil, fmt.Errorf("HPEXPIRETIME: %w", err)
+		}
+		for idx, cmd := range cmds {
+			for j, t := range cmd.Val() {
+				if j < len(hashes[idx]) && t >= 0 {
+					hashes[idx][j].expire = t
 				}
 			}
 		}
-		if len(fs) == 0 {
-			return k, false, nil
-		}
-		k.Value = renderHash(fs)
-	case "stream":
-		s, err := readStream(ctx, c, key)
-		if err != nil {
-			return k, false, err
-		}
-		k.Value = s.render()
-	default:
-		k.Value = "<unsupported type " + typ + ">"
 	}
-	return k, true, nil
+	for idx, fs := range hashes {
+		out[idx].Value = renderHash(fs)
+	}
+	return out, nil
 }
 
 // pairs turns a RESP2 flat array or a RESP3 map into name -> value.
@@ -200,11 +210,7 @@ func asStr(v any) string {
 	return fmt.Sprint(v)
 }
 
-func readStream(ctx context.Context, c *redis.Conn, key string) (*stream, error) {
-	raw, err := c.Do(ctx, "XINFO", "STREAM", key, "FULL", "COUNT", 0).Result()
-	if err != nil {
-		return nil, err
-	}
+func parseStream(raw any) (*stream, error) {
 	info, err := pairs(raw)
 	if err != nil {
 		return nil, err
