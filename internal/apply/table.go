@@ -116,6 +116,17 @@ var commandTable = map[string]command{
 	"hincrby":      {cmdHIncrBy, 4},
 	"hincrbyfloat": {cmdHIncrByFloat, 4},
 
+	// Hash field expiration (Redis 7.4+/8.0, Valkey 9).
+	"hexpire":    {cmdHExpire, -6},
+	"hpexpire":   {cmdHPExpire, -6},
+	"hexpireat":  {cmdHExpireAt, -6},
+	"hpexpireat": {cmdHPExpireAt, -6},
+	"hpersist":   {cmdHPersist, -5},
+	"hsetex":     {cmdHSetEx, -6},
+	"hgetex":     {cmdHGetEx, -5},
+	"hgetdel":    {cmdHGetDel, -5},
+	"msetex":     {cmdMSetEx, -4},
+
 	// Streams.
 	"xadd":   {cmdXAdd, -5},
 	"xdel":   {cmdXDel, -3},
