@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/redis-follower/redis-follower/internal/rdb"
 	"github.com/redis-follower/redis-follower/internal/store"
@@ -781,6 +782,18 @@ func decodeFile(b []byte, skipped map[int]uint64) (*store.Store, *decodedFile, e
 				return nil, nil, err
 			}
 			info.functions = append(info.functions, string(code))
+			// The library name is the name= argument of the "#!" line.
+			first, _, _ := strings.Cut(string(code), "\n")
+			name := ""
+			for _, f := range strings.Fields(first) {
+				if n, ok := strings.CutPrefix(f, "name="); ok {
+					name = n
+				}
+			}
+			if name == "" {
+				return nil, nil, fmt.Errorf("function library without a name: %q", first)
+			}
+			s.SetFunction(name, code)
 		case rdb.OpSelectDB:
 			n, err := r.plainLen()
 			if err != nil {

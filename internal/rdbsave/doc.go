@@ -17,18 +17,19 @@
 //     the store should never hold) are not written, Redis's loader would
 //     drop them, but RESIZEDB, a sizing hint computed without touching the
 //     values, still counts them. No IDLE/FREQ opcodes.
-//   - Encodings follow what Redis of the target version saves, with the
-//     thresholds of the redis.conf Redis ships (hash-max-listpack-entries
-//     128; the compiled-in default is 512), so the loading server gets the
-//     same compact encodings (its loader re-applies its own configured
-//     thresholds in both directions, except for list node layout): strings as INT8/16/32 when canonical integers, optionally
+//   - Encodings follow what Redis of the target version saves, with its
+//     compiled-in default thresholds (hash-max-listpack-entries 512, which
+//     the redis.conf Redis ships lowers to 128; zset 128; intset 512; set
+//     listpack 128; values 64 bytes), so the loading server gets the same
+//     compact encodings; its loader re-applies its own configured
+//     thresholds in both directions anyway (list node layout excepted): strings as INT8/16/32 when canonical integers, optionally
 //     LZF; lists as QUICKLIST_2 of listpack nodes split like quicklist.c
 //     with list-max-listpack-size -2 (8 KB), PLAIN nodes from 1 GB, or for
 //     version 9 a QUICKLIST of ziplists split like Redis 6.2; sets as intset
 //     (<= 512 integers), listpack (>= 11, <= 128 members of <= 64 bytes) or
 //     hashtable; sorted sets as listpack (>= 10) / ziplist (9) when <= 128
 //     members of <= 64 bytes, else ZSET_2 (binary scores, greatest first);
-//     hashes as listpack / ziplist when <= 128 fields and values of <= 64
+//     hashes as listpack / ziplist when <= 512 fields and values of <= 64
 //     bytes, else hashtable; hashes with field TTLs as HASH_LISTPACK_EX or
 //     HASH_METADATA (12) or Valkey's HASH_2 (80) and refused below; streams
 //     as STREAM_LISTPACKS (9), _2 (10) or _3 (>= 11) with nodes laid out as

@@ -228,6 +228,8 @@ func buildFixture(o fixtureOpts) *store.Store {
 	put(d0, "h:1000", store.NewHashEntry(mkH(kv...)))
 	put(d0, "h:128", store.NewHashEntry(mkH(kv[:256]...)))
 	put(d0, "h:129", store.NewHashEntry(mkH(kv[:258]...)))
+	put(d0, "h:512", store.NewHashEntry(mkH(kv[:1024]...)))
+	put(d0, "h:513", store.NewHashEntry(mkH(kv[:1026]...)))
 	he := store.NewHashEntry(mkH("a", "1", "b", "2"))
 	he.Expire = o.nowMs + 86_400_000
 	put(d0, "h:ttl", he)

@@ -12,9 +12,13 @@ import (
 	"github.com/redis-follower/redis-follower/internal/store"
 )
 
-// Redis's default encoding thresholds (redis.conf).
+// Redis's compiled-in default encoding thresholds (config.c; what a
+// server started without a config file uses, and what every real-server
+// fixture of this project shows; the redis.conf Redis ships lowers
+// hash-max-listpack-entries to 128). A loading server re-applies its own
+// configured thresholds, so these only shape the file.
 const (
-	hashMaxListpackEntries = 128
+	hashMaxListpackEntries = 512
 	hashMaxListpackValue   = 64
 	zsetMaxListpackEntries = 128
 	zsetMaxListpackValue   = 64
