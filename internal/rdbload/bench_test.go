@@ -2,12 +2,16 @@ package rdbload
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/redis-follower/redis-follower/internal/rdb"
+	"github.com/redis-follower/redis-follower/internal/redistest"
 	"github.com/redis-follower/redis-follower/internal/store"
 )
 
@@ -102,3 +106,48 @@ func (collectNothing) SelectDB(int) error                           { return nil
 func (collectNothing) Function(string, []byte) error                { return nil }
 func (collectNothing) ModuleAux([]byte) error                       { return nil }
 func (collectNothing) Key(int, string, *store.Entry, KeyMeta) error { return nil }
+
+// BenchmarkLoadPopulate: an RDB written by a real redis-server after
+// DEBUG POPULATE 200000 key 100 (values "value:<n>" zero-padded to 100
+// bytes, which the server LZF-compresses), 50,000 incompressible 100-byte
+// strings, and some collections of each type.
+func BenchmarkLoadPopulate(b *testing.B) {
+	srv := redistest.Start(b)
+	ctx := context.Background()
+	srv.Do("DEBUG", "POPULATE", 200000, "key", 100)
+	pipe := srv.Client.Pipeline()
+	val := make([]byte, 100)
+	x := uint64(2463534242)
+	for i := 0; i < 50000; i++ {
+		for j := range val {
+			x ^= x << 13
+			x ^= x >> 7
+			x ^= x << 17
+			val[j] = byte(x)
+		}
+		pipe.Set(ctx, "rand:"+strconv.Itoa(i), string(val), 0)
+		if i%1000 == 999 {
+			if _, err := pipe.Exec(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	for i := 0; i < 1000; i++ {
+		k := strconv.Itoa(i)
+		pipe.RPush(ctx, "list:"+k, "a", "b", i, "c", "d", "e", "f", "g", "h", "i")
+		pipe.HSet(ctx, "hash:"+k, "f1", "v1", "f2", i, "f3", "v3", "f4", "v4", "f5", "v5")
+		pipe.SAdd(ctx, "set:"+k, i, i+1, i+2, i+3)
+		pipe.ZAdd(ctx, "zset:"+k, redis.Z{Score: 1, Member: "a"}, redis.Z{Score: float64(i), Member: "b"})
+		pipe.XAdd(ctx, &redis.XAddArgs{Stream: "stream:" + k, Values: []any{"f", "v", "n", i}})
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		b.Fatal(err)
+	}
+	srv.Do("SAVE")
+	data, err := os.ReadFile(filepath.Join(srv.Dir, "dump.rdb"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv.Stop()
+	benchLoad(b, data)
+}

@@ -98,11 +98,27 @@ type Handler interface {
 // error. On error the Info is nil and h may have seen part of the data;
 // callers discard what they built.
 func Decode(r io.Reader, h Handler, opts Options) (*Info, error) {
-	d := newDecoder(r, h, opts, bufSize)
+	d := newDecoder(r, h, opts, bufSizeFor(r))
 	if err := d.run(); err != nil {
 		return nil, err
 	}
 	return d.info, nil
+}
+
+// bufSizeFor sizes the read buffer: bufSize, or less when r says how
+// much it holds (bytes.Reader, strings.Reader, io.LimitedReader).
+func bufSizeFor(r io.Reader) int {
+	n := int64(-1)
+	switch v := r.(type) {
+	case interface{ Len() int }:
+		n = int64(v.Len())
+	case *io.LimitedReader:
+		n = v.N
+	}
+	if n >= 0 && n < bufSize {
+		return max(int(n)+1, 256)
+	}
+	return bufSize
 }
 
 type decoder struct {

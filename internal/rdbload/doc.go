@@ -32,9 +32,13 @@
 // Redis does, hash field TTLs of types 24/25 are made absolute, types 22
 // and 23 are the Redis 7.4 release-candidate hash formats under the REDIS
 // magic and 22 is Valkey's HASH_2 under the VALKEY magic. Module values
-// (type 7) keep their exact serialized bytes in store.Module.Raw and
-// MODULE_AUX records are kept raw in Info.ModuleAux; IDLE/FREQ are passed
-// to the Handler but not kept by Load. The decoder is stricter than Redis
+// (type 7) keep their exact serialized value in store.Module.Raw: the
+// bytes from the module ID's length encoding through the module EOF
+// opcode, i.e. what follows the type byte in a DUMP payload and the key
+// name in an RDB. MODULE_AUX records are kept raw in Info.ModuleAux (the
+// bytes after the opcode, module ID through module EOF) and passed to the
+// Handler. IDLE/FREQ are passed to the Handler (KeyMeta, with the value's
+// RDB type byte) but not kept by Load. The decoder is stricter than Redis
 // in a few places where Redis trusts the file: duplicate set members, hash
 // fields or sorted-set members inside compact encodings, stream entries
 // out of ID order, and a stream length that disagrees with its entries are

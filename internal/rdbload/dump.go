@@ -37,7 +37,8 @@ func DecodeDump(payload []byte) (*store.Entry, error) {
 		return nil, &Error{Offset: int64(len(body)), DB: -1, Msg: "DUMP payload of RDB version " +
 			strconv.Itoa(ver) + " is not supported", Err: ErrUnsupported}
 	}
-	d := newDecoder(bytes.NewReader(body), nil, Options{}, min(bufSize, max(len(body), 64)))
+	br := bytes.NewReader(body)
+	d := newDecoder(br, nil, Options{}, bufSizeFor(br))
 	d.valkey, d.version = valkey, ver
 	t, err := d.rd.readByte()
 	if err != nil {

@@ -86,7 +86,7 @@ func (d *decoder) readHashtableSet() (*store.Entry, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !s.AddString(string(v)) {
+		if !s.AddNewString(string(v)) {
 			return nil, corrupt("duplicate set member " + quoteShort(v))
 		}
 	}
@@ -125,7 +125,7 @@ func addZ(z *store.ZSet, member string, score float64) error {
 	if math.IsNaN(score) {
 		return corrupt("sorted set member " + quoteShort([]byte(member)) + " has a NaN score")
 	}
-	if !z.AddString(member, score) {
+	if !z.AddNewString(member, score) {
 		return corrupt("duplicate sorted set member " + quoteShort([]byte(member)))
 	}
 	return nil
@@ -148,7 +148,7 @@ func (d *decoder) readHashtableHash() (*store.Entry, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !h.SetString(field, v) {
+		if !h.SetNewString(field, v) {
 			return nil, corrupt("duplicate hash field " + quoteShort(f))
 		}
 	}
@@ -196,7 +196,7 @@ func (d *decoder) readHashMetadata(withMin bool) (*store.Entry, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !h.SetString(field, v) {
+		if !h.SetNewString(field, v) {
 			return nil, corrupt("duplicate hash field " + quoteShort([]byte(field)))
 		}
 		if expireAt != 0 {
@@ -230,7 +230,7 @@ func (d *decoder) readValkeyHash2() (*store.Entry, error) {
 			return nil, err
 		}
 		exp := int64(binary.LittleEndian.Uint64(p))
-		if !h.SetString(field, v) {
+		if !h.SetNewString(field, v) {
 			return nil, corrupt("duplicate hash field " + quoteShort([]byte(field)))
 		}
 		switch {
@@ -376,7 +376,7 @@ func (d *decoder) readBlobObject(t byte) (*store.Entry, error) {
 	case rdb.TypeHashZipmap:
 		h := store.NewHash(0)
 		err := zipmapWalk(blob, func(f, v []byte) error {
-			if !h.SetString(string(f), d.arena.copy(v)) {
+			if !h.SetNewString(string(f), d.arena.copy(v)) {
 				return corrupt("duplicate hash field " + quoteShort(f))
 			}
 			return nil
@@ -397,7 +397,7 @@ func (d *decoder) readBlobObject(t byte) (*store.Entry, error) {
 	case rdb.TypeSetIntset:
 		s := store.NewSet(0)
 		err := intsetWalk(blob, func(v int64) error {
-			s.AddString(strconv.FormatInt(v, 10))
+			s.AddNewString(strconv.FormatInt(v, 10))
 			return nil
 		})
 		if err != nil {
@@ -454,7 +454,7 @@ func (d *decoder) setFrom(it elems) (*store.Entry, error) {
 			break
 		}
 		m := text(it, d.num[:])
-		if !s.AddString(string(m)) {
+		if !s.AddNewString(string(m)) {
 			return nil, corrupt("duplicate set member " + quoteShort(m))
 		}
 	}
@@ -522,7 +522,7 @@ func (d *decoder) hashFrom(it elems, withTTL bool) (*store.Entry, error) {
 		} else {
 			v = d.arena.copy(s)
 		}
-		if !h.SetString(field, v) {
+		if !h.SetNewString(field, v) {
 			return nil, corrupt("duplicate hash field " + quoteShort([]byte(field)))
 		}
 		if !withTTL {
