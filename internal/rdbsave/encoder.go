@@ -48,7 +48,8 @@ type encoder struct {
 	lzfTab  *lzfTable
 	ints    []int64  // intset members
 	nodes   []qlNode // quicklist node boundaries
-	hitems  []hItem  // hash fields being ordered by TTL
+	snodes  []streamNode
+	hitems  []hItem // hash fields being ordered by TTL
 }
 
 func newEncoder(w io.Writer, version int, compress bool) *encoder {

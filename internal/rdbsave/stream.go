@@ -42,7 +42,7 @@ func (e *encoder) stream(s *store.Stream) error {
 	entries := s.Entries()
 	b := e.scratch[:0]
 	body := e.body[:0]
-	var nodes []streamNode
+	nodes := e.snodes[:0]
 	var (
 		open         bool
 		master       store.StreamID
@@ -204,7 +204,7 @@ func (e *encoder) stream(s *store.Stream) error {
 			}
 		}
 	}
-	e.scratch, e.body = b[:0], body[:0]
+	e.scratch, e.body, e.snodes = b[:0], body[:0], nodes[:0]
 	return nil
 }
 

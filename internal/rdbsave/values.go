@@ -55,7 +55,6 @@ type hItem struct {
 // An empty list, set, sorted set or hash is no Redis key: nothing is
 // written for it (the pending key is dropped).
 func (e *encoder) value(ent *store.Entry) error {
-	defer func() { e.hasKey = false }()
 	switch ent.Kind() {
 	case store.KindString:
 		e.typ(rdb.TypeString)

@@ -154,7 +154,9 @@ func (e *encoder) db(dbi int, d *store.DB) error {
 		// The value writer emits expire, type and key once it has chosen
 		// the type; it writes nothing for an empty collection.
 		e.key, e.expire, e.hasKey = k, ent.Expire, true
-		if err := e.value(ent); err != nil {
+		err := e.value(ent)
+		e.hasKey = false // dropped unwritten for an empty collection
+		if err != nil {
 			return fmt.Errorf("rdbsave: db %d key %q: %w", dbi, k, err)
 		}
 		if e.err != nil {
