@@ -195,7 +195,7 @@ func run(masterAddr, bin string, seconds, rate, scale int, keep bool) error {
 		if off >= 0 {
 			lag = strconv.FormatInt(mo-off, 10) + " bytes"
 		}
-		fmt.Printf("  t=%2ds  master offset %-10d follower acked %-10d state %-12s lag %s\n", i, mo, off, state, lag)
+		fmt.Printf("  t=%2ds  master offset %-10d follower ACKed %-10d (ACKs come every second)  state %-8s behind %s\n", i, mo, off, state, lag)
 	}
 	stopWriting()
 	if err := <-writerDone; err != nil {

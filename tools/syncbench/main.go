@@ -33,7 +33,15 @@ func main() {
 	keys := flag.Int("keys", 1_000_000, "approximate number of keys")
 	diskless := flag.String("diskless", "no", "master repl-diskless-sync (yes|no)")
 	runs := flag.Int("runs", 3, "alternating runs of each")
+	dump := flag.String("dump", "", "only populate a master, SAVE, and copy its dump.rdb to this file")
 	flag.Parse()
+	if *dump != "" {
+		if err := dumpOnly(*keys, *dump); err != nil {
+			fmt.Fprintln(os.Stderr, "syncbench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*keys, *diskless, *runs); err != nil {
 		fmt.Fprintln(os.Stderr, "syncbench:", err)
 		os.Exit(1)
@@ -245,4 +253,28 @@ func run(keys int, diskless string, runs int) error {
 	ms, mo := stock[len(stock)/2], ours[len(ours)/2]
 	fmt.Printf("median: stock %v, follower %v, ratio follower/stock %.2f\n", ms.Round(time.Millisecond), mo.Round(time.Millisecond), mo.Seconds()/ms.Seconds())
 	return nil
+}
+
+func dumpOnly(keys int, path string) error {
+	dir, err := os.MkdirTemp("", "syncbench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	m, err := start(dir)
+	if err != nil {
+		return err
+	}
+	defer m.stop()
+	if err := populate(context.Background(), m.c, keys); err != nil {
+		return err
+	}
+	if err := m.c.Save(context.Background()).Err(); err != nil {
+		return err
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "dump.rdb"))
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
 }
