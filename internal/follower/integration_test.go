@@ -124,10 +124,18 @@ func compare(t *testing.T, r *running, m *redistest.Server) int {
 	if err != nil {
 		t.Fatalf("reading the master: %v", err)
 	}
+	wantFn, err := canon.FunctionsFromRedis(context.Background(), m.Client)
+	if err != nil {
+		t.Fatal(err)
+	}
 	s := r.f.Store()
 	s.RLock()
 	got := canon.FromStore(s, time.Now().UnixMilli())
+	gotFn := canon.FunctionsFromStore(s)
 	s.RUnlock()
+	if d := canon.DiffFunctions(wantFn, gotFn); d != "" {
+		t.Fatalf("function libraries differ: %s", d)
+	}
 	diffs, n := canon.Diff(want, got, 20)
 	if n > 0 {
 		t.Fatalf("follower differs from the master in %d of %d keys:\n%s", n, len(want), strings.Join(diffs, "\n"))
@@ -148,6 +156,17 @@ func compareServers(t *testing.T, want, got *redistest.Server) int {
 	g, err := canon.FromRedis(context.Background(), got.Client)
 	if err != nil {
 		t.Fatal(err)
+	}
+	wf, err := canon.FunctionsFromRedis(context.Background(), want.Client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gf, err := canon.FunctionsFromRedis(context.Background(), got.Client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := canon.DiffFunctions(wf, gf); d != "" {
+		t.Fatalf("function libraries differ: %s", d)
 	}
 	diffs, n := canon.Diff(w, g, 20)
 	if n > 0 {
@@ -233,6 +252,11 @@ func TestPartialResyncAfterClientKill(t *testing.T) {
 	stopWriter()
 	waitCaughtUp(t, r, m)
 	compare(t, r, m)
+	// WAIT counts us: GETACK is answered with the applied offset.
+	m.Do("SET", "wait-probe", "1")
+	if n, err := m.Client.Do(context.Background(), "WAIT", 1, 5000).Int(); err != nil || n != 1 {
+		t.Fatalf("WAIT 1 5000 = %d, %v; want 1", n, err)
+	}
 	if full, partial := m.InfoInt("stats", "sync_full"), m.InfoInt("stats", "sync_partial_ok"); full != 1 || partial != 3 {
 		t.Fatalf("master counted sync_full=%d sync_partial_ok=%d, want 1 and 3", full, partial)
 	}
