@@ -92,6 +92,11 @@ type Options struct {
 	// HLLSparseMaxBytes is the master's hll-sparse-max-bytes (when a
 	// sparse HyperLogLog turns dense); 0 means Redis's default, 3000.
 	HLLSparseMaxBytes int
+	// MaxStringLen bounds the strings APPEND, SETRANGE, SETBIT and
+	// BITFIELD may build, as the master's proto-max-bulk-len does for its
+	// clients (it is not checked for the replication link, so this guards
+	// against a corrupt stream); 0 means Redis's default, 512 MiB.
+	MaxStringLen int64
 }
 
 // Applier applies replicated commands to a store with Redis's semantics.
@@ -108,11 +113,16 @@ type Applier struct {
 	zlim    store.ZSetLimits
 	// hllSparseMax is hll-sparse-max-bytes.
 	hllSparseMax int
+	maxStringLen int64
 }
 
 // New returns an Applier for s, starting in database 0.
 func New(s *store.Store, opts Options) *Applier {
 	a := &Applier{st: s, now: opts.Now, log: opts.Logger, zlim: opts.ZSetLimits}
+	a.maxStringLen = opts.MaxStringLen
+	if a.maxStringLen <= 0 {
+		a.maxStringLen = defaultMaxStringLen
+	}
 	a.hllSparseMax = opts.HLLSparseMaxBytes
 	if a.hllSparseMax <= 0 {
 		a.hllSparseMax = hllSparseMaxBytesDefault

@@ -18,10 +18,9 @@ var (
 	errBitOverflow = errors.New("Invalid OVERFLOW type specified")
 )
 
-// bitOffset is getBitOffsetFromArgument for the master client (no
-// proto-max-bulk-len check; maxStringLen guards the allocation instead).
-// With hash, "#n" means n*bits.
-func bitOffset(arg []byte, hash bool, bits int) (uint64, error) {
+// bitOffset is getBitOffsetFromArgument: the offset must address a byte
+// below proto-max-bulk-len (max). With hash, "#n" means n*bits.
+func bitOffset(arg []byte, hash bool, bits int, max int64) (uint64, error) {
 	use := hash && bits > 0 && len(arg) > 0 && arg[0] == '#'
 	if use {
 		arg = arg[1:]
@@ -33,7 +32,7 @@ func bitOffset(arg []byte, hash bool, bits int) (uint64, error) {
 	if use {
 		v *= int64(bits) // wraps like C for absurd values; caught below
 	}
-	if v < 0 || v>>3 >= maxStringLen {
+	if v < 0 || v>>3 >= max {
 		return 0, errBitOffset
 	}
 	return uint64(v), nil
@@ -66,7 +65,7 @@ func (a *Applier) stringForBits(key []byte, maxbit uint64) (e *store.Entry, grow
 func cmdSetBit(a *Applier, args [][]byte) error {
 	key := args[1]
 	a.touch(key)
-	off, err := bitOffset(args[2], false, 0)
+	off, err := bitOffset(args[2], false, 0, a.maxStringLen)
 	if err != nil {
 		return err
 	}
@@ -335,7 +334,7 @@ func cmdBitfield(a *Applier, args [][]byte) error {
 		if op.signed, op.bits, err = bitfieldType(args[j+1]); err != nil {
 			return err
 		}
-		if op.offset, err = bitOffset(args[j+2], true, op.bits); err != nil {
+		if op.offset, err = bitOffset(args[j+2], true, op.bits, a.maxStringLen); err != nil {
 			return err
 		}
 		op.ow = ow

@@ -347,7 +347,7 @@ func cmdAppend(a *Applier, args [][]byte) error {
 	if e.Kind() != store.KindString {
 		return ErrWrongType
 	}
-	if len(e.Str())+len(args[2]) > maxStringLen {
+	if int64(len(e.Str()))+int64(len(args[2])) > a.maxStringLen {
 		return errStringTooLong
 	}
 	// append may grow into the value's spare capacity: the store owns the
@@ -356,11 +356,9 @@ func cmdAppend(a *Applier, args [][]byte) error {
 	return nil
 }
 
-// maxStringLen bounds strings grown by SETRANGE/SETBIT/BITFIELD: Redis's
-// largest proto-max-bulk-len is capped well below this, and masters skip
-// the check for the replication client, so this is only a guard against a
-// corrupt stream asking for an absurd allocation.
-const maxStringLen = 4 << 30
+// defaultMaxStringLen is Redis's default proto-max-bulk-len, the largest
+// string a master lets clients build with APPEND/SETRANGE/SETBIT/BITFIELD.
+const defaultMaxStringLen = 512 << 20
 
 var errOffsetRange = errors.New("offset is out of range")
 var errStringTooLong = errors.New("string exceeds maximum allowed size")
@@ -382,7 +380,7 @@ func cmdSetRange(a *Applier, args [][]byte) error {
 	if len(val) == 0 {
 		return nil
 	}
-	if off+int64(len(val)) > maxStringLen {
+	if off+int64(len(val)) > a.maxStringLen {
 		return errStringTooLong
 	}
 	end := int(off) + len(val)

@@ -122,7 +122,7 @@ func ddSinCosReduced(r dd) (dd, dd) {
 
 // crSin is sin(x) correctly rounded (for the GEO argument range).
 func crSin(x float64) float64 {
-	if x == 0 || math.IsInf(x, 0) || math.IsNaN(x) {
+	if x == 0 || !(math.Abs(x) < 1e6) {
 		return math.Sin(x)
 	}
 	s, _ := ddSinCos(x)
@@ -131,7 +131,7 @@ func crSin(x float64) float64 {
 
 // crCos is cos(x) correctly rounded (for the GEO argument range).
 func crCos(x float64) float64 {
-	if math.IsInf(x, 0) || math.IsNaN(x) {
+	if !(math.Abs(x) < 1e6) {
 		return math.Cos(x)
 	}
 	_, c := ddSinCos(x)

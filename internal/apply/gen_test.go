@@ -816,8 +816,9 @@ func (g *gen) sortCmd() []any {
 	}
 	src := g.pick(g.key("l"), g.key("set"), g.key("z")).(string)
 	c := []any{"SORT", src}
+	typ, _ := g.q("TYPE", src) // keys of one family can hold another type
 	alpha := g.chance(0.4)
-	if src[:2] == "z:" {
+	if typ == "zset" {
 		// A SORT that fails on a sorted set (a score that is not a number)
 		// still turns it into a skiplist on the master, and only there
 		// (TestStockReplicaDivergences), so sorted sets are sorted ALPHA.
@@ -826,7 +827,7 @@ func (g *gen) sortCmd() []any {
 	by := ""
 	if g.chance(0.5) {
 		by = g.pick("w:*", "wh:*->f", "nosort").(string)
-		if alpha && src[:2] != "l:" {
+		if alpha && typ != "list" {
 			by = "nosort"
 		}
 		c = append(c, "BY", by)

@@ -61,7 +61,7 @@ func runRandom(t *testing.T, seed uint64, ops int) {
 		do(h.ctx, c, "EXEC")
 	}
 	n := h.compare("seed " + itoa(seed) + " final")
-	t.Logf("seed %d: %d ops (%d rejected by the master), %d commands applied, %d differing keys; applied by name: %v", seed, ops, rejected, h.rp.applied, n, h.rp.names)
+	t.Logf("seed %d: %d ops (%d rejected by the master), %d commands applied, %d differing keys, %d GEO sets with last-bit distance differences so far; applied by name: %v", seed, ops, rejected, h.rp.applied, n, geoUlps, h.rp.names)
 }
 
 func isQuery(cmd []any) bool { return false }

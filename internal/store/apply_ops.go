@@ -36,6 +36,7 @@ func (e *Entry) Clone() *Entry {
 		for m, sc := range z.All() {
 			nz.AddString(m, sc)
 		}
+		nz.enc = z.enc // zsetDup keeps the encoding
 		c.obj = nz
 	case KindHash:
 		h := e.Hash()
