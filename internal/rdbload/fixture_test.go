@@ -418,6 +418,9 @@ func loadFixture(t testing.TB, dir string) (*store.Store, *Info) {
 //     saved_at_ms + expiredSlackMs.
 //   - Before 7.0 expire is a PTTL bucket: only the presence of an expiry is
 //     compared.
+//   - Hash values carry field expiries on Redis 7.4+ only: the Valkey 9
+//     file's 31 HASH_2 keys are compared by value here, and their field
+//     expiries against hdt3213 in TestDifferentialHdt3213.
 //   - Redis 5.0 has no XINFO STREAM FULL, so its expected.jsonl lists no
 //     consumer groups: groups are compared from 6.0 on.
 //   - expected.jsonl never records a pending entry (every "pel" and every

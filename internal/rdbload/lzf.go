@@ -42,15 +42,13 @@ func lzfDecompress(in, out []byte) bool {
 		if op+n > len(out) || ref < 0 {
 			return false
 		}
-		if ref+n <= op { // no overlap
-			copy(out[op:op+n], out[ref:ref+n])
-			op += n
-		} else {
-			for ; n > 0; n-- {
-				out[op] = out[ref]
-				op++
-				ref++
-			}
+		// The copy may overlap its own output (a run repeating the last
+		// op-ref bytes). Copying out[ref:op] as a whole keeps the result
+		// periodic with that distance, so the chunk doubles each round.
+		for n > 0 {
+			k := copy(out[op:op+n], out[ref:op])
+			op += k
+			n -= k
 		}
 	}
 	return op == len(out)

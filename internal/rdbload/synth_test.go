@@ -788,3 +788,44 @@ func TestHugeLengthsDoNotAllocate(t *testing.T) {
 		}
 	}
 }
+
+func TestProgressAndHandlerErrors(t *testing.T) {
+	data := stringsRDB(60_000) // about 7 MB
+	var calls []int64
+	var lastKeys int64
+	_, info, err := Load(bytes.NewReader(data), Options{Progress: func(b, k int64) {
+		calls = append(calls, b)
+		lastKeys = k
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) != len(data)/progressEvery || lastKeys <= 0 || lastKeys > info.Keys {
+		t.Errorf("progress calls at %v (keys %d) for %d bytes", calls, lastKeys, len(data))
+	}
+	for i := 1; i < len(calls); i++ {
+		if calls[i]-calls[i-1] < progressEvery {
+			t.Errorf("progress calls too close: %v", calls)
+		}
+	}
+
+	stop := errors.New("handler says stop")
+	_, err = Decode(bytes.NewReader(data), &failingHandler{after: 100, err: stop}, Options{})
+	var e *Error
+	if !errors.Is(err, stop) || !errors.As(err, &e) || !e.HasKey || e.Offset <= 0 {
+		t.Errorf("handler error: %v", err)
+	}
+}
+
+type failingHandler struct {
+	collectNothing
+	n, after int
+	err      error
+}
+
+func (h *failingHandler) Key(int, string, *store.Entry, KeyMeta) error {
+	if h.n++; h.n > h.after {
+		return h.err
+	}
+	return nil
+}
