@@ -39,7 +39,12 @@ func FromRedis(ctx context.Context, client *redis.Client) ([]Key, error) {
 	}
 	hfe := major > 7 || (major == 7 && minor >= 4)
 	conn := client.Conn()
-	defer conn.Close()
+	defer func() {
+		// The connection goes back to the client's pool: select the
+		// client's own database again.
+		conn.Select(ctx, client.Options().DB)
+		conn.Close()
+	}()
 	var out []Key
 	for _, db := range dbs {
 		if err := conn.Select(ctx, db).Err(); err != nil {
