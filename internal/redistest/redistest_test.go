@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/redis-follower/redis-follower/internal/canon"
-	"github.com/redis/go-redis/v9"
 )
 
 func TestStartAndCanon(t *testing.T) {
@@ -51,23 +50,4 @@ func TestTap(t *testing.T) {
 func TestRequirepassClient(t *testing.T) {
 	s := Start(t, "--requirepass", "pw")
 	s.Do("SET", "k", "v")
-}
-
-func TestCanonLeavesClientDB(t *testing.T) {
-	s := Start(t)
-	ctx := context.Background()
-	s.Do("SET", "k0", "v")
-	c4 := redis.NewClient(&redis.Options{Addr: s.Addr, DB: 4, Protocol: 2})
-	defer c4.Close()
-	c4.Set(ctx, "in4", "v", 0)
-	one := redis.NewClient(&redis.Options{Addr: s.Addr, PoolSize: 1, Protocol: 2})
-	defer one.Close()
-	if _, err := canon.FromRedis(ctx, one); err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 3; i++ {
-		if n := one.DBSize(ctx).Val(); n != 1 {
-			t.Fatalf("after FromRedis the pooled client sees %d keys in its DB, want 1 (db 0)", n)
-		}
-	}
 }
