@@ -358,6 +358,10 @@ func (d *decoder) run() error {
 }
 
 func (d *decoder) keyRecord(t byte, expire int64, hasExpire bool, meta KeyMeta) error {
+	if t == rdb.TypeModulePreGA {
+		return &Error{Offset: d.rd.offset() - 1, DB: d.db, Msg: "module value in the Redis 4.0 " +
+			"release-candidate format (type 6)", Err: ErrUnsupported}
+	}
 	if !objectType(t, d.valkey) {
 		// Step back so the offset names the type byte.
 		return &Error{Offset: d.rd.offset() - 1, DB: d.db, Msg: "unknown RDB object type " +

@@ -215,7 +215,11 @@ func TestErrorContext(t *testing.T) {
 		t.Errorf("unknown type offset %d, want the type byte's", e.Offset)
 	}
 	wantErr(t, loadErr(t, newRDB("REDIS0011").key(8, "k").str("v").end()), ErrCorrupt, "unknown RDB object type 8")
-	wantErr(t, loadErr(t, newRDB("REDIS0011").key(rdb.TypeModulePreGA, "k").end()), ErrUnsupported, "type 6")
+	err = loadErr(t, newRDB("REDIS0011").key(rdb.TypeModulePreGA, "k").end())
+	wantErr(t, err, ErrUnsupported, "type 6")
+	if errors.As(err, &e); e.Offset != 9 {
+		t.Errorf("type 6 reported at offset %d, want 9 (its type byte)", e.Offset)
+	}
 	wantErr(t, loadErr(t, newRDB("REDIS0010").raw(rdb.OpFunctionPreGA).str("x").end()), ErrUnsupported, "opcode 246")
 	wantErr(t, loadErr(t, newRDB("REDIS0012").raw(rdb.OpSlotImport).str("x").end()), ErrUnsupported, "KEY_META")
 	wantErr(t, loadErr(t, newRDB("VALKEY080").key(23, "k").blob(listpack("f", "v", 0)).end()), ErrCorrupt, "unknown RDB object type 23")
