@@ -73,8 +73,8 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// errf is a context-free error raised deep inside a parser; the decoder
-// adds offset, db and key when it passes through wrap.
+// corrupt and unsupported build the context-free errors raised deep
+// inside the parsers; the decoder adds offset, db and key in wrap.
 func corrupt(msg string) error { return &Error{Offset: -1, DB: -1, Msg: msg, Err: ErrCorrupt} }
 
 func unsupported(msg string) error {
