@@ -50,7 +50,11 @@
 // consumer groups' entries-read after XREADGROUP, consumers created by an
 // XREADGROUP that delivered nothing, delivery counts bumped by history
 // reads, and a sorted set turned into a skiplist by a SORT that failed or
-// stored nothing. SORT ... ALPHA BY with ties on a set or sorted set
+// stored nothing. A stock replica can also fail a numeric SORT ... STORE
+// that succeeded on its master, because SORT tests errno without clearing
+// it and the replica's may still hold ERANGE from an earlier subnormal
+// number; the applier follows the master there. SORT ... ALPHA BY with
+// ties on a set or sorted set
 // follows Redis's hash-table order, which no replica can reproduce; the
 // applier breaks such ties by member.
 package apply

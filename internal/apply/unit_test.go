@@ -224,3 +224,19 @@ func TestParsersAgreeWithRedis(t *testing.T) {
 		mustApply(t, ap, "ZADD", "z", good, "m")
 	}
 }
+
+func TestCheck(t *testing.T) {
+	if err := apply.Check(cmd("SET", "k", "v")); err != nil {
+		t.Errorf("SET: %v", err)
+	}
+	if err := apply.Check(cmd("NOPE")); !errors.Is(err, apply.ErrUnknownCommand) {
+		t.Errorf("NOPE: %v", err)
+	}
+	if err := apply.Check(cmd("evalsha", "x", "0")); !errors.Is(err, apply.ErrUnsupported) {
+		t.Errorf("EVALSHA: %v", err)
+	}
+	set := cmd("SET", "k", "v")
+	if n := testing.AllocsPerRun(100, func() { _ = apply.Check(set) }); n != 0 {
+		t.Errorf("Check allocates %v times", n)
+	}
+}
