@@ -91,6 +91,13 @@ type Handler interface {
 	Key(db int, key string, e *store.Entry, meta KeyMeta) error
 }
 
+// Resizer is implemented by a Handler that wants the RESIZEDB hint: the
+// number of keys the current database holds, as the writer claimed it
+// (untrusted: use it only as a bounded sizing hint).
+type Resizer interface {
+	ResizeDB(db int, keys uint64)
+}
+
 // Decode streams a whole RDB from r into h. It verifies the header, every
 // structure, the trailing CRC-64 (a stored CRC of 0 means the file was
 // written with rdbchecksum off and is accepted) and that r ends right
@@ -312,11 +319,15 @@ func (d *decoder) run() error {
 				return d.wrap(err, "handler refused SELECTDB")
 			}
 		case rdb.OpResizeDB:
-			if _, err := d.readLength(); err != nil {
+			keys, err := d.readLength()
+			if err != nil {
 				return d.wrap(err, "reading a RESIZEDB hint")
 			}
 			if _, err := d.readLength(); err != nil {
 				return d.wrap(err, "reading a RESIZEDB hint")
+			}
+			if rs, ok := d.h.(Resizer); ok && d.inDB {
+				rs.ResizeDB(d.db, keys)
 			}
 		case rdb.OpSlotInfo:
 			for i := 0; i < 3; i++ {

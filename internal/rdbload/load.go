@@ -48,6 +48,18 @@ func (l *loader) Function(name string, code []byte) error {
 
 func (l *loader) ModuleAux(raw []byte) error { return nil }
 
+// maxPresize bounds how many keys a RESIZEDB hint may make us reserve room
+// for before they arrive (a corrupt hint must not allocate gigabytes).
+const maxPresize = 1 << 22
+
+// ResizeDB reserves room for the keys the RESIZEDB hint announces, which
+// spares the keyspace map its repeated growth during a large load.
+func (l *loader) ResizeDB(db int, keys uint64) {
+	if d := l.s.DB(db); d != nil {
+		d.Reserve(int(min(keys, maxPresize)))
+	}
+}
+
 func (l *loader) Key(db int, key string, e *store.Entry, _ KeyMeta) error {
 	if db != l.curDB {
 		if err := l.SelectDB(db); err != nil {

@@ -179,6 +179,14 @@ func (d *DB) All() iter.Seq2[string, *Entry] { return maps.All(d.keys) }
 // Keys returns every key sorted bytewise (for deterministic output).
 func (d *DB) Keys() []string { return slices.Sorted(maps.Keys(d.keys)) }
 
+// Reserve makes room for n keys in an empty database (a loader's sizing
+// hint); it does nothing once the database holds keys.
+func (d *DB) Reserve(n int) {
+	if len(d.keys) == 0 && n > 0 {
+		d.keys = make(map[string]*Entry, n)
+	}
+}
+
 // Clear removes every key.
 func (d *DB) Clear() { clear(d.keys) }
 
