@@ -51,9 +51,11 @@
 // XREADGROUP that delivered nothing, delivery counts bumped by history
 // reads, and a sorted set turned into a skiplist by a SORT that failed or
 // stored nothing. A stock replica can also fail a numeric SORT ... STORE
-// that succeeded on its master, because SORT tests errno without clearing
-// it and the replica's may still hold ERANGE from an earlier subnormal
-// number; the applier follows the master there. SORT ... ALPHA BY with
+// that succeeded on its master: SORT tests errno without clearing it, and
+// parsing a subnormal number (ZADD 1e-310) leaves ERANGE there until a
+// system call resets it, which between two commands of one replication
+// read does not happen (reproduced with MULTI on a single server); the
+// applier follows the master there. SORT ... ALPHA BY with
 // ties on a set or sorted set
 // follows Redis's hash-table order, which no replica can reproduce; the
 // applier breaks such ties by member.

@@ -112,10 +112,10 @@ func (g *gen) score() any {
 		return fmt.Sprintf("%.3f", g.r.NormFloat64()*1e6)
 	case 2:
 		// No subnormal scores ("1e-310"): parsing one leaves errno at
-		// ERANGE in the server process, and SORT reads errno without
-		// clearing it, so a later numeric SORT ... STORE can fail on a
-		// replica that succeeded on the master (a stock replica then
-		// diverges; the applier follows the master).
+		// ERANGE in the server process until a system call resets it, and
+		// SORT reads errno without clearing it, so a numeric SORT ... STORE
+		// arriving in the same replication read fails on a stock replica
+		// after succeeding on the master (the applier follows the master).
 		return g.pick("1.5e300", "-2.5", "0.1", "3.14159265358979")
 	}
 	return g.n(100) - 20
