@@ -47,6 +47,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Description: "redis-follower connects to a master as a replica (PSYNC), loads its RDB, applies the live\n" +
 			"command stream, and resumes with a partial resync after a dropped link or a restart.\n\n" +
 			"Exit codes: 0 clean stop, 1 fatal error (e.g. wrong password), 2 usage or configuration error.",
+		Flags:          profileFlags(),
+		Before:         startProfiles,
+		After:          stopProfiles,
 		Commands:       []*cli.Command{syncCommand()},
 		ExitErrHandler: func(*cli.Context, error) {}, // run() maps errors to exit codes
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
