@@ -40,7 +40,6 @@ var (
 	ErrInvalidExp  = errors.New("invalid expire time")
 	ErrNaNInf      = errors.New("increment would produce NaN or Infinity")
 	ErrStreamID    = errors.New("Invalid stream ID specified as stream command argument")
-	ErrNoGroup     = errors.New("NOGROUP No such key or consumer group")
 	ErrMasterOnly  = errors.New("MULTI/EXEC and REPLCONF GETACK are handled by the caller")
 	errNotPositive = errors.New("value is out of range, must be positive")
 )

@@ -240,3 +240,38 @@ func TestCheck(t *testing.T) {
 		t.Errorf("Check allocates %v times", n)
 	}
 }
+
+// TestRelativeTimes covers the relative forms ≤6.2 masters send, which
+// the applier makes absolute with its clock (1e12 ms here).
+func TestRelativeTimes(t *testing.T) {
+	st, ap := newTest()
+	const now = 1_000_000_000_000
+	exp := func(k string) int64 { return st.DB(0).GetString(k).Expire }
+	mustApply(t, ap, "SETEX", "a", "10", "v")
+	mustApply(t, ap, "PSETEX", "b", "1500", "v")
+	mustApply(t, ap, "SET", "c", "v", "EX", "7")
+	mustApply(t, ap, "SET", "d", "v", "PX", "70")
+	mustApply(t, ap, "SET", "e", "v")
+	mustApply(t, ap, "EXPIRE", "e", "3")
+	mustApply(t, ap, "SET", "f", "v")
+	mustApply(t, ap, "PEXPIRE", "f", "30")
+	mustApply(t, ap, "SET", "g", "v")
+	mustApply(t, ap, "GETEX", "g", "PX", "5")
+	mustApply(t, ap, "SET", "h", "v")
+	mustApply(t, ap, "EXPIREAT", "h", "2000000000")
+	want := map[string]int64{"a": now + 10000, "b": now + 1500, "c": now + 7000, "d": now + 70, "e": now + 3000,
+		"f": now + 30, "g": now + 5, "h": 2000000000000}
+	for k, w := range want {
+		if got := exp(k); got != w {
+			t.Errorf("%s: expire %d, want %d", k, got, w)
+		}
+	}
+	mustApply(t, ap, "XADD", "x", "*", "f", "v")
+	mustApply(t, ap, "XADD", "x", "*", "f", "v")
+	if s := st.DB(0).GetString("x").Stream(); s.LastID.Ms != now || s.LastID.Seq != 1 {
+		t.Errorf("XADD * ids: last %v", s.LastID)
+	}
+	if err := ap.Apply(cmd("SET", "k", "v", "EX", "-1")); !errors.Is(err, apply.ErrInvalidExp) {
+		t.Errorf("SET EX -1: %v", err)
+	}
+}
