@@ -36,6 +36,14 @@ func initCRC() {
 // CRC64 continues crc over p (start with 0).
 func CRC64(crc uint64, p []byte) uint64 {
 	crcOnce.Do(initCRC)
+	if len(p) >= crcLanesMin {
+		return crc64Lanes(crc, p)
+	}
+	return crc64Small(crc, p)
+}
+
+// crc64Small is CRC64 by slicing-by-8 (tables initialized).
+func crc64Small(crc uint64, p []byte) uint64 {
 	t := &crcTables
 	for len(p) >= 8 {
 		crc ^= uint64(p[0]) | uint64(p[1])<<8 | uint64(p[2])<<16 | uint64(p[3])<<24 |
