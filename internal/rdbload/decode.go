@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"strconv"
+	"unsafe"
 
 	"github.com/redis-follower/redis-follower/internal/rdb"
 	"github.com/redis-follower/redis-follower/internal/store"
@@ -71,6 +72,11 @@ type KeyMeta struct {
 	Idle int64
 	// Freq is the LFU frequency (FREQ opcode), -1 if absent.
 	Freq int
+	// Offset is the input offset of the record's type byte, and Size the
+	// bytes from there to the end of the value (type byte, key name and
+	// serialized value: what the key occupies in the file, without the
+	// EXPIRETIME/IDLE/FREQ opcodes before it).
+	Offset, Size int64
 }
 
 // Handler receives the records of an RDB in file order. Everything passed
@@ -151,6 +157,7 @@ type decoder struct {
 	// (nil when skipped as empty).
 	onRecord func(db int, start, end int64, e *store.Entry)
 
+	kbuf  []byte   // key name scratch
 	num   [24]byte // integer formatting
 	big   []byte   // scratch for views larger than the buffer
 	lzfIn []byte   // scratch for large compressed input
@@ -385,8 +392,13 @@ func (d *decoder) keyRecord(t byte, expire int64, hasExpire bool, meta KeyMeta) 
 	if err != nil {
 		return d.wrap(err, "reading a key name")
 	}
-	d.key, d.hasKey = string(kv), true
-	e, err := d.readObject(t)
+	var e *store.Entry
+	if t == rdb.TypeString {
+		e, err = d.stringRecord(kv)
+	} else {
+		d.key, d.hasKey = string(kv), true
+		e, err = d.readObject(t)
+	}
 	if err != nil {
 		return d.wrap(err, "reading a "+typeName(t, d.valkey)+" value")
 	}
@@ -414,11 +426,48 @@ func (d *decoder) keyRecord(t byte, expire int64, hasExpire bool, meta KeyMeta) 
 		d.onRecord(d.db, start, end, e)
 	}
 	d.info.Keys++
+	meta.Offset, meta.Size = start, end-start
 	if err := d.h.Key(d.db, d.key, e, meta); err != nil {
 		return d.wrap(err, "handler refused the key")
 	}
 	d.hasKey = false
 	return nil
+}
+
+// maxSharedString is the largest string value that shares one allocation
+// with its key (see stringRecord).
+const maxSharedString = 512
+
+// stringRecord reads the value of a string key whose name kv (a view) was
+// just read, and sets d.key. A value of at most maxSharedString bytes
+// shares one allocation with the key name: the key string is a view of
+// the allocation's first bytes (never written again) and the value's
+// capacity ends where it ends, so appending to it reallocates. The price:
+// when the value is later replaced, the old one stays allocated until the
+// key is deleted, at most maxSharedString bytes per key.
+func (d *decoder) stringRecord(kv []byte) (*store.Entry, error) {
+	d.kbuf = append(d.kbuf[:0], kv...) // the view dies with the next read
+	// Until the key has its own memory, d.key (for error messages) is a
+	// view of the scratch copy.
+	d.key, d.hasKey = unsafe.String(unsafe.SliceData(d.kbuf), len(d.kbuf)), true
+	v, err := d.readStringShared(maxSharedString, nil)
+	if err != nil {
+		d.key = string(d.kbuf)
+		return nil, err
+	}
+	kl := len(d.kbuf)
+	if len(v) > maxSharedString || kl == 0 {
+		d.key = string(d.kbuf)
+		if len(v) <= maxSharedString {
+			v = append(make([]byte, 0, len(v)), v...)
+		}
+		return store.NewString(v), nil // v is owned
+	}
+	buf := make([]byte, kl+len(v))
+	copy(buf, d.kbuf)
+	copy(buf[kl:], v)
+	d.key = unsafe.String(unsafe.SliceData(buf), kl)
+	return store.NewString(buf[kl:len(buf):len(buf)]), nil
 }
 
 func (d *decoder) finish() error {

@@ -113,7 +113,7 @@ func (d *decoder) readString() ([]byte, error) {
 	}
 	if enc {
 		if n == rdb.EncLZF {
-			return d.readLZF(nil, true)
+			return d.readLZF(nil, math.MaxInt)
 		}
 		v, err := d.readIntEncoded(n)
 		if err != nil {
@@ -134,27 +134,40 @@ func (d *decoder) readString() ([]byte, error) {
 // readStringOwned reads a string into memory the caller owns: carved from
 // a when a is not nil, else its own allocation.
 func (d *decoder) readStringOwned(a *arena) ([]byte, error) {
+	return d.readStringShared(-1, a)
+}
+
+// readStringShared reads a string of at most viewMax bytes as a view
+// valid until the next read on the decoder, and a longer one (any when
+// viewMax < 0) into memory the caller owns, carved from a (its own
+// allocation when a is nil). Whether the result is a view is told by its
+// length.
+func (d *decoder) readStringShared(viewMax int, a *arena) ([]byte, error) {
 	n, enc, err := d.readLen()
 	if err != nil {
 		return nil, err
 	}
 	if enc {
 		if n == rdb.EncLZF {
-			return d.readLZF(a, false)
+			return d.readLZF(a, viewMax)
 		}
 		v, err := d.readIntEncoded(n)
 		if err != nil {
 			return nil, err
 		}
-		return a.copy(strconv.AppendInt(d.num[:0], v, 10)), nil
+		b := strconv.AppendInt(d.num[:0], v, 10)
+		if len(b) > viewMax {
+			b = a.copy(b)
+		}
+		return b, nil
 	}
 	if err := d.checkLen(n); err != nil {
 		return nil, err
 	}
 	if n <= uint64(len(d.rd.buf)) {
 		v, err := d.rd.view(int(n))
-		if err != nil {
-			return nil, err
+		if err != nil || int(n) <= viewMax {
+			return v, err
 		}
 		return a.copy(v), nil
 	}
@@ -163,9 +176,10 @@ func (d *decoder) readStringOwned(a *arena) ([]byte, error) {
 	return d.rd.appendN(make([]byte, 0, min(n, 16<<20)), n)
 }
 
-// readLZF reads an LZF-compressed string (after its 0xC3 marker). With
-// view it returns decompressed bytes valid until the next read.
-func (d *decoder) readLZF(a *arena, view bool) ([]byte, error) {
+// readLZF reads an LZF-compressed string (after its 0xC3 marker): as a
+// view valid until the next read when it decompresses to at most viewMax
+// bytes, else carved from a (its own allocation when a is nil).
+func (d *decoder) readLZF(a *arena, viewMax int) ([]byte, error) {
 	clen, err := d.readLength()
 	if err != nil {
 		return nil, err
@@ -192,13 +206,12 @@ func (d *decoder) readLZF(a *arena, view bool) ([]byte, error) {
 		return nil, err
 	}
 	var out []byte
-	switch {
-	case view:
+	if viewMax >= 0 && ulen <= uint64(viewMax) {
 		if uint64(cap(d.lzfV)) < ulen {
 			d.lzfV = make([]byte, ulen)
 		}
 		out = d.lzfV[:ulen]
-	default:
+	} else {
 		out = a.alloc(int(ulen))
 	}
 	if !lzfDecompress(in, out) {

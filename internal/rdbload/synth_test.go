@@ -287,7 +287,8 @@ func TestExpiresAndMeta(t *testing.T) {
 	if _, err := Decode(bytes.NewReader(b), h, Options{}); err != nil {
 		t.Fatal(err)
 	}
-	if len(metas) != 6 || metas[4] != (KeyMeta{Type: 0, Idle: 1234, Freq: 7}) || metas[5] != (KeyMeta{Idle: -1, Freq: -1}) {
+	if len(metas) != 6 || metas[4] != (KeyMeta{Type: 0, Idle: 1234, Freq: 7, Offset: 81, Size: 8}) ||
+		metas[5] != (KeyMeta{Idle: -1, Freq: -1, Offset: 89, Size: 9}) {
 		t.Errorf("metas %+v", metas)
 	}
 }
