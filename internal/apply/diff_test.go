@@ -4,10 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
-	"regexp"
-	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -70,120 +66,24 @@ func (r *replayer) apply(cmd [][]byte) {
 	r.applied++
 }
 
-// streamRead matches the entries-read counter of a consumer group in the
-// canonical rendering of a stream.
-var streamRead = regexp.MustCompile(` read=-?[0-9]+`)
-
-// consumerItem matches one consumer ("name":[ids]) of a rendered group.
-var consumerItem = regexp.MustCompile(`"(?:[^"\\]|\\.)*":\[[^\]]*\]`)
-var consumersList = regexp.MustCompile(`consumers=\[((?:"(?:[^"\\]|\\.)*":\[[^\]]*\],?)*)\]`)
-
-// zmember matches one member=score of a rendered sorted set.
-var zmember = regexp.MustCompile(`("(?:[^"\\]|\\.)*")=([^,\]]+)`)
-
 // geoUlps is how many GEO distance scores differed by an ulp or two (and
 // were accepted): glibc's sin/cos/asin, which Redis uses, are not
 // correctly rounded for about 0.1% of arguments, and the applier's are.
 var geoUlps int
 
-// nearlyEqualGeo reports whether two renderings of a GEO sorted set have
-// the same members in the same order with scores within 2 ulps.
-func nearlyEqualGeo(a, b string) bool {
-	ma, mb := zmember.FindAllStringSubmatch(a, -1), zmember.FindAllStringSubmatch(b, -1)
-	if len(ma) != len(mb) || len(ma) == 0 {
-		return false
-	}
-	for i := range ma {
-		if ma[i][1] != mb[i][1] {
-			return false
-		}
-		x, err1 := strconv.ParseFloat(ma[i][2], 64)
-		y, err2 := strconv.ParseFloat(mb[i][2], 64)
-		if err1 != nil || err2 != nil {
-			return false
-		}
-		if x != y && (math.Abs(x-y) > 2*math.Abs(math.Nextafter(x, math.Inf(1))-x)) {
-			return false
-		}
-	}
-	return true
-}
-
 // diffKeys compares two canonical datasets and fails with the first
-// differences.
+// differences (GEO distance scores within 2 ulps accepted and counted).
 func diffKeys(t testing.TB, what string, want, got []canon.Key) int {
 	t.Helper()
-	gidx := map[string]int{}
-	for i, k := range got {
-		gidx[fmt.Sprint(k.DB, "\x00", k.Key)] = i
-	}
-	for _, w := range want {
-		if !strings.HasPrefix(w.Key, "geo:") || w.Type != "zset" {
-			continue
-		}
-		if i, ok := gidx[fmt.Sprint(w.DB, "\x00", w.Key)]; ok && got[i].Value != w.Value && nearlyEqualGeo(w.Value, got[i].Value) {
-			geoUlps++
-			t.Logf("%s: GEO distances within 2 ulps accepted for db%d %q", what, w.DB, w.Key)
-			got[i].Value = w.Value
-		}
+	for _, k := range canon.AcceptGeoUlps(want, got, "geo:") {
+		geoUlps++
+		t.Logf("%s: GEO distances within 2 ulps accepted for %s", what, k)
 	}
 	lines, n := canon.Diff(want, got, 20)
 	if n > 0 {
-		t.Errorf("%s: %d keys differ:\n%s\n%s", what, n, strings.Join(lines, "\n"), firstMismatch(want, got))
+		t.Errorf("%s: %d keys differ:\n%s\n%s", what, n, strings.Join(lines, "\n"), canon.FirstMismatch(want, got))
 	}
 	return n
-}
-
-// firstMismatch shows where the values of differing keys first differ.
-func firstMismatch(want, got []canon.Key) string {
-	idx := map[string]canon.Key{}
-	for _, k := range got {
-		idx[fmt.Sprint(k.DB, k.Key)] = k
-	}
-	var out []string
-	for _, w := range want {
-		g, ok := idx[fmt.Sprint(w.DB, w.Key)]
-		if !ok || g.Value == w.Value {
-			continue
-		}
-		i := 0
-		for i < len(w.Value) && i < len(g.Value) && w.Value[i] == g.Value[i] {
-			i++
-		}
-		lo := max(0, i-80)
-		out = append(out, fmt.Sprintf("db%d %q first differs at byte %d:\n  want …%s\n  got  …%s",
-			w.DB, w.Key, i, w.Value[lo:min(len(w.Value), i+120)], g.Value[lo:min(len(g.Value), i+120)]))
-		if len(out) == 5 {
-			break
-		}
-	}
-	return strings.Join(out, "\n")
-}
-
-// masterView drops the two stream details a 7.0 master and every replica
-// of it legitimately disagree on (see TestStockReplicaDivergences):
-// consumer groups' entries-read counters, and consumers that own no
-// pending entry (XREADGROUP creates them on the master without
-// propagating anything).
-func masterView(keys []canon.Key) []canon.Key {
-	out := slices.Clone(keys)
-	for i := range out {
-		if out[i].Type != "stream" {
-			continue
-		}
-		v := streamRead.ReplaceAllString(out[i].Value, " read=?")
-		v = consumersList.ReplaceAllStringFunc(v, func(list string) string {
-			var keep []string
-			for _, item := range consumerItem.FindAllString(list[len("consumers="):], -1) {
-				if !strings.HasSuffix(item, ":[]") {
-					keep = append(keep, item)
-				}
-			}
-			return "consumers=[" + strings.Join(keep, ",") + "]"
-		})
-		out[i].Value = v
-	}
-	return out
 }
 
 // functions reads FUNCTION LIST WITHCODE as name -> code.
@@ -280,7 +180,7 @@ func (h *harness) compare(label string) int {
 	if err != nil {
 		h.t.Fatalf("read master: %v", err)
 	}
-	n := diffKeys(h.t, label+": store vs master (entries-read, idle consumers aside)", masterView(want), masterView(got))
+	n := diffKeys(h.t, label+": store vs master (entries-read, idle consumers aside)", canon.MasterView(want), canon.MasterView(got))
 	if h.replica != nil {
 		waitReplica(h.t, h.master, h.replica)
 		rep, err := canon.FromRedis(h.ctx, h.replica.Client)

@@ -3,9 +3,9 @@ package apply_test
 import (
 	"flag"
 	"fmt"
-	"os"
-	"slices"
 	"testing"
+
+	"github.com/redis-follower/redis-follower/internal/workload"
 )
 
 var (
@@ -31,65 +31,18 @@ func TestRandomized(t *testing.T) {
 
 func runRandom(t *testing.T, seed uint64, ops int) {
 	h := newHarness(t, true)
-	c := h.master.Client.Conn()
-	defer c.Close()
-	// The generator's read-only queries go through their own connection
-	// (inside MULTI the workload connection would only queue them), kept
-	// on the workload's database.
-	qc := h.master.Client.Conn()
-	defer qc.Close()
-	curDB, queuedDB, qDB := 0, -1, 0
-	g := newGen(seed, func(args ...any) (any, error) {
-		if qDB != curDB {
-			if _, err := do(h.ctx, qc, "SELECT", curDB); err != nil {
-				return nil, err
-			}
-			qDB = curDB
+	st, err := workload.Drive(h.ctx, h.master.Client, seed, ops, 500, func(done int) error {
+		if n := h.compare("seed " + itoa(seed) + " op " + itoa(uint64(done))); n > 0 {
+			return fmt.Errorf("seed %d: %d differences after %d ops", seed, n, done)
 		}
-		return do(h.ctx, qc, args...)
+		return nil
 	})
-	rejected := 0
-	inMulti := false
-	for i := 0; i < ops; i++ {
-		if !inMulti && g.chance(0.03) {
-			if _, err := do(h.ctx, c, "MULTI"); err != nil {
-				t.Fatal(err)
-			}
-			inMulti = true
-		}
-		cmd := g.cmd()
-		_, err := do(h.ctx, c, cmd...)
-		if dk := os.Getenv("APPLY_DEBUG_KEY"); dk != "" && slices.ContainsFunc(cmd, func(a any) bool { return fmt.Sprint(a) == dk }) {
-			t.Logf("op %d db %d multi %v: %v -> %v", i, curDB, inMulti, cmd, err)
-		}
-		if err != nil {
-			rejected++
-		} else if cmd[0] == "SELECT" {
-			if inMulti {
-				queuedDB = cmd[1].(int)
-			} else {
-				curDB = cmd[1].(int)
-			}
-		}
-		if inMulti && g.chance(0.3) {
-			do(h.ctx, c, "EXEC")
-			inMulti = false
-			if queuedDB >= 0 {
-				curDB, queuedDB = queuedDB, -1
-			}
-		}
-		if i%500 == 499 {
-			if n := h.compare("seed " + itoa(seed) + " op " + itoa(uint64(i))); n > 0 {
-				t.Fatalf("seed %d: %d differences after %d ops", seed, n, i+1)
-			}
-		}
+	if err != nil {
+		t.Fatal(err)
 	}
-	if inMulti {
-		do(h.ctx, c, "EXEC")
-	}
-	_ = queuedDB
 	n := h.compare("seed " + itoa(seed) + " final")
-	t.Logf("seed %d: %d ops (%d rejected by the master), %d commands applied, %d differing keys, %d GEO sets with last-bit distance differences so far; applied by name: %v", seed, ops, rejected, h.rp.applied, n, geoUlps, h.rp.names)
+	t.Logf("seed %d: %d ops (%d rejected by the master, %d transactions), %d commands applied, %d differing keys, %d GEO sets with last-bit distance differences so far; applied by name: %v",
+		seed, st.Ops, st.Rejected, st.Multis, h.rp.applied, n, geoUlps, h.rp.names)
 }
 
 func itoa(n uint64) string {

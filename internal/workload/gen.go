@@ -1,4 +1,4 @@
-package apply_test
+package workload
 
 import (
 	"fmt"
@@ -7,11 +7,17 @@ import (
 	"time"
 )
 
-// gen produces a seeded random workload of write commands (as a client
+// Gen produces a seeded random workload of write commands (as a client
 // sends them to the master) over small pools of keys, so that commands
 // meet each other's keys, cross the encoding thresholds and sometimes hit
-// the wrong type (the master rejects those and propagates nothing).
-type gen struct {
+// the wrong type (the master rejects those and propagates nothing). It
+// covers every command the follower applies: strings, bitmaps, HLL, keys,
+// lists, sets, sorted sets (GEO, SORT), hashes, streams with consumer
+// groups, EVAL with several writes and FUNCTION LOAD + FCALL.
+//
+// Undefined behaviour (lex ranges over mixed scores, SORT ALPHA ties, ...)
+// and TTLs that could expire during a run are not generated.
+type Gen struct {
 	r     *rand.Rand
 	now   int64 // Unix ms at start; TTLs are hours ahead so none expires during a run
 	funcs int
@@ -20,13 +26,16 @@ type gen struct {
 	q func(args ...any) (any, error)
 }
 
-func newGen(seed uint64, q func(args ...any) (any, error)) *gen {
-	return &gen{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), now: time.Now().UnixMilli(), q: q}
+// NewGen returns a generator for seed. q runs a read-only query on the
+// master (not propagated), used to pick existing stream IDs and pending
+// entries; it must use the database the workload is currently in.
+func NewGen(seed uint64, q func(args ...any) (any, error)) *Gen {
+	return &Gen{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), now: time.Now().UnixMilli(), q: q}
 }
 
 // ids returns up to n IDs from the reply of a stream query: XRANGE entries
 // or XPENDING rows (both have the ID first).
-func (g *gen) ids(args ...any) []any {
+func (g *Gen) ids(args ...any) []any {
 	v, err := g.q(args...)
 	rows, _ := v.([]any)
 	if err != nil {
@@ -42,7 +51,7 @@ func (g *gen) ids(args ...any) []any {
 }
 
 // someIDs picks a few of ids, sometimes adding one that no longer exists.
-func (g *gen) someIDs(ids []any) []any {
+func (g *Gen) someIDs(ids []any) []any {
 	var out []any
 	for _, id := range ids {
 		if g.chance(0.3) {
@@ -58,15 +67,19 @@ func (g *gen) someIDs(ids []any) []any {
 	return out
 }
 
-func (g *gen) n(k int) int        { return g.r.IntN(k) }
-func (g *gen) pick(xs ...any) any { return xs[g.r.IntN(len(xs))] }
-func (g *gen) chance(p float64) bool {
+func (g *Gen) n(k int) int        { return g.r.IntN(k) }
+func (g *Gen) pick(xs ...any) any { return xs[g.r.IntN(len(xs))] }
+
+// Chance returns true with probability p.
+func (g *Gen) Chance(p float64) bool { return g.chance(p) }
+
+func (g *Gen) chance(p float64) bool {
 	return g.r.Float64() < p
 }
 
 // key returns a key of the given family; a small share of the time a key
 // of another family, to exercise WRONGTYPE paths.
-func (g *gen) key(family string) string {
+func (g *Gen) key(family string) string {
 	if g.chance(0.03) {
 		family = g.pick("s", "l", "set", "z", "h", "x").(string)
 	}
@@ -75,7 +88,7 @@ func (g *gen) key(family string) string {
 
 // val returns a value: short, numeric, binary, or long (past the 64-byte
 // listpack limit).
-func (g *gen) val() string {
+func (g *Gen) val() string {
 	switch g.n(10) {
 	case 0:
 		b := make([]byte, 1+g.n(12))
@@ -94,7 +107,7 @@ func (g *gen) val() string {
 }
 
 // member draws from a pool big enough to cross the 128-entry limits.
-func (g *gen) member() string {
+func (g *Gen) member() string {
 	if g.chance(0.02) {
 		return fmt.Sprintf("long-member-%070d", g.n(5))
 	}
@@ -104,7 +117,7 @@ func (g *gen) member() string {
 	return fmt.Sprintf("m%d", g.n(300))
 }
 
-func (g *gen) score() any {
+func (g *Gen) score() any {
 	switch g.n(12) {
 	case 0:
 		return g.pick("inf", "-inf", "+inf", "-0", "0")
@@ -121,9 +134,9 @@ func (g *gen) score() any {
 	return g.n(100) - 20
 }
 
-func (g *gen) ttlSeconds() int { return 3600 + g.n(7200) }
+func (g *Gen) ttlSeconds() int { return 3600 + g.n(7200) }
 
-func (g *gen) members(n int) []any {
+func (g *Gen) members(n int) []any {
 	out := make([]any, n)
 	for i := range out {
 		out[i] = g.member()
@@ -131,7 +144,7 @@ func (g *gen) members(n int) []any {
 	return out
 }
 
-func (g *gen) many(n int, f func() []any) []any {
+func (g *Gen) many(n int, f func() []any) []any {
 	var out []any
 	for i := 0; i < n; i++ {
 		out = append(out, f()...)
@@ -139,8 +152,10 @@ func (g *gen) many(n int, f func() []any) []any {
 	return out
 }
 
-// cmd returns the next command.
-func (g *gen) cmd() []any {
+// Cmd returns the next command.
+func (g *Gen) Cmd() []any { return g.cmd() }
+
+func (g *Gen) cmd() []any {
 	switch g.n(11) {
 	case 10:
 		return g.sortCmd()
@@ -167,7 +182,7 @@ func (g *gen) cmd() []any {
 	}
 }
 
-func (g *gen) stringCmd() []any {
+func (g *Gen) stringCmd() []any {
 	k := g.key("s")
 	switch g.n(20) {
 	case 0, 1:
@@ -231,7 +246,7 @@ func (g *gen) stringCmd() []any {
 	return []any{"SET", k, g.val()}
 }
 
-func (g *gen) keyCmd() []any {
+func (g *Gen) keyCmd() []any {
 	fam := g.pick("s", "l", "set", "z", "h", "x", "n").(string)
 	k := g.key(fam)
 	switch g.n(24) {
@@ -291,7 +306,7 @@ func (g *gen) keyCmd() []any {
 	return []any{"TOUCH", k}
 }
 
-func (g *gen) evalCmd() []any {
+func (g *Gen) evalCmd() []any {
 	switch g.n(3) {
 	case 0:
 		return []any{"EVAL", "redis.call('SET', KEYS[1], ARGV[1]); redis.call('INCR', KEYS[2]); redis.call('LPUSH', KEYS[3], ARGV[1]); return 1",
@@ -304,7 +319,7 @@ func (g *gen) evalCmd() []any {
 		2, g.key("set"), g.key("set")}
 }
 
-func (g *gen) functionCmd() []any {
+func (g *Gen) functionCmd() []any {
 	if g.funcs == 0 || g.chance(0.1) {
 		g.funcs++
 		return []any{"FUNCTION", "LOAD", "REPLACE", fmt.Sprintf(
@@ -317,7 +332,7 @@ func (g *gen) functionCmd() []any {
 	return []any{"FCALL", fmt.Sprintf("f%d", g.n(3)), 3, g.key("s"), g.key("l"), g.key("h"), g.val()}
 }
 
-func (g *gen) listCmd() []any {
+func (g *Gen) listCmd() []any {
 	k := g.key("l")
 	switch g.n(18) {
 	case 0, 1, 2:
@@ -356,7 +371,7 @@ func (g *gen) listCmd() []any {
 	return []any{"RPUSH", k, g.val()}
 }
 
-func (g *gen) setCmd() []any {
+func (g *Gen) setCmd() []any {
 	k := g.key("set")
 	switch g.n(14) {
 	case 0, 1, 2:
@@ -385,7 +400,7 @@ func (g *gen) setCmd() []any {
 	return []any{"SADD", k, g.member()}
 }
 
-func (g *gen) zsetCmd() []any {
+func (g *Gen) zsetCmd() []any {
 	k := g.key("z")
 	if g.chance(0.12) {
 		return g.zlexCmd()
@@ -449,7 +464,7 @@ func (g *gen) zsetCmd() []any {
 	return []any{"ZADD", k, g.score(), g.member()}
 }
 
-func (g *gen) zrangestoreCmd(src string) []any {
+func (g *Gen) zrangestoreCmd(src string) []any {
 	dst := g.key("z")
 	switch g.n(3) {
 	case 0:
@@ -477,7 +492,7 @@ func (g *gen) zrangestoreCmd(src string) []any {
 
 // zlexCmd works on zl:* keys whose members all have score 0 (lex ranges
 // are only defined then).
-func (g *gen) zlexCmd() []any {
+func (g *Gen) zlexCmd() []any {
 	k := fmt.Sprintf("zl:%d", g.n(3))
 	lex := func() any {
 		switch g.n(6) {
@@ -508,7 +523,7 @@ func (g *gen) zlexCmd() []any {
 	return []any{"ZREM", k, g.existing("ZRANDMEMBER", k)}
 }
 
-func (g *gen) hashCmd() []any {
+func (g *Gen) hashCmd() []any {
 	k := g.key("h")
 	field := func() string {
 		if g.chance(0.3) {
@@ -538,7 +553,7 @@ func (g *gen) hashCmd() []any {
 
 // existing returns an element of the collection at key via a read-only
 // query (LINDEX, ZRANDMEMBER, SRANDMEMBER, HRANDFIELD), or a random one.
-func (g *gen) existing(query ...any) string {
+func (g *Gen) existing(query ...any) string {
 	v, err := g.q(query...)
 	if err == nil {
 		switch t := v.(type) {
@@ -553,7 +568,7 @@ func (g *gen) existing(query ...any) string {
 	return g.member()
 }
 
-func (g *gen) streamCmd() []any {
+func (g *Gen) streamCmd() []any {
 	k := fmt.Sprintf("x:%d", g.n(3))
 	group := fmt.Sprintf("g%d", g.n(3))
 	consumer := fmt.Sprintf("c%d", g.n(4))
@@ -656,7 +671,7 @@ func (g *gen) streamCmd() []any {
 	return []any{"XADD", k, "*", "f", g.val()}
 }
 
-func (g *gen) bitCmd() []any {
+func (g *Gen) bitCmd() []any {
 	k := fmt.Sprintf("b:%d", g.n(4))
 	typ := func() string {
 		if g.chance(0.5) {
@@ -702,7 +717,7 @@ func (g *gen) bitCmd() []any {
 	return []any{"SETRANGE", k, g.n(300), g.val()}
 }
 
-func (g *gen) hllCmd() []any {
+func (g *Gen) hllCmd() []any {
 	k := fmt.Sprintf("hll:%d", g.n(4))
 	switch g.n(8) {
 	case 0, 1, 2:
@@ -729,7 +744,7 @@ func (g *gen) hllCmd() []any {
 // geoPoint returns a longitude, latitude pair clustered around a few
 // places (a pole region and the date line included), sometimes repeated
 // exactly so that equal distances occur.
-func (g *gen) geoPoint() (string, string) {
+func (g *Gen) geoPoint() (string, string) {
 	centers := [][2]float64{{13.36, 38.11}, {15.08, 37.5}, {-122.4, 37.8}, {179.9, 0.5}, {-179.95, -0.3}, {10, 81}, {-45, -84.9}}
 	c := centers[g.n(len(centers))]
 	if g.chance(0.15) {
@@ -742,7 +757,7 @@ func (g *gen) geoPoint() (string, string) {
 	return fmt.Sprintf("%.6f", lon), fmt.Sprintf("%.6f", lat)
 }
 
-func (g *gen) geoCmd() []any {
+func (g *Gen) geoCmd() []any {
 	k := fmt.Sprintf("geo:%d", g.n(3))
 	dst := fmt.Sprintf("geo:%d", g.n(5))
 	unit := g.pick("m", "km", "mi", "ft").(string)
@@ -811,7 +826,7 @@ func (g *gen) geoCmd() []any {
 // patterns over string weights (w:<elem>) and hash fields (wh:<elem>->f).
 // ALPHA with BY is used on lists only: on sets Redis breaks ties in
 // hash-table order, which no replica reproduces.
-func (g *gen) sortCmd() []any {
+func (g *Gen) sortCmd() []any {
 	if g.chance(0.3) {
 		m := g.member()
 		if g.chance(0.5) {
