@@ -5,7 +5,7 @@ PKGS      := ./...
 FUZZTIME  ?= 30s
 VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: all build test test-long bench fuzz lint demo clean
+.PHONY: all build test test-long bench bench-e2e fuzz lint demo clean
 
 all: build
 
@@ -25,6 +25,11 @@ test-long:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m $(PKGS)
+
+# End-to-end scenarios side by side with a stock replica; writes
+# BENCHMARKS.md and profiles in bench-profiles/ (takes several minutes).
+bench-e2e: build
+	$(GO) run ./tools/benche2e -out BENCHMARKS.md -profiles bench-profiles
 
 # Runs every fuzz target for FUZZTIME each.
 fuzz:
