@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/redis-follower/redis-follower/internal/journal"
 	"github.com/redis-follower/redis-follower/internal/psync"
+	"github.com/redis-follower/redis-follower/internal/sentinel"
 )
 
 // UnknownPolicy says what to do with a command the follower cannot apply.
@@ -24,10 +26,37 @@ const (
 // Config is the follower's configuration. Zero values take the defaults
 // documented on each field.
 type Config struct {
-	// Link is how to reach and authenticate with the master.
+	// Link is how to reach and authenticate with the master. Link.Addr
+	// may be empty when Sentinel is set.
 	Link psync.LinkConfig
-	// Dir is the data directory (dump.rdb, LOCK). Required.
+	// Sentinel, when set, discovers the master through Redis Sentinel:
+	// asked before every connection attempt, and a +switch-master event
+	// for the monitored name drops the link so the next attempt follows
+	// the new master.
+	Sentinel *sentinel.Config
+	// Dir is the data directory (dump.rdb, journal/, LOCK). Required.
 	Dir string
+	// Fsync is the journal's fsync policy (default everysec).
+	Fsync journal.FsyncPolicy
+	// CompactBytes: once the journal holds this many applied bytes since
+	// the snapshot, a fresh snapshot is written and the covered journal
+	// dropped (default 256 MiB).
+	CompactBytes int64
+	// CompactAge: a snapshot older than this is refreshed when anything
+	// was applied since (default 1h; negative: never by age).
+	CompactAge time.Duration
+	// KeepJournalOnStop skips the snapshot at a clean stop: stopping is
+	// faster, and the next start replays the journal. By default a clean
+	// stop compacts, so dump.rdb alone is the dataset.
+	KeepJournalOnStop bool
+	// DrainTimeout bounds how long a clean stop waits for the applier to
+	// apply what the journal already holds (default 30s).
+	DrainTimeout time.Duration
+	// JournalMemory bounds the in-memory tail of recent stream bytes the
+	// applier reads without touching the disk (default 32 MiB).
+	JournalMemory int
+	// SegmentBytes is the journal segment size (default 64 MiB).
+	SegmentBytes int64
 	// OnUnknown is the policy for commands that cannot be applied.
 	OnUnknown UnknownPolicy
 	// BackoffMin and BackoffMax bound the reconnect delay (defaults 250ms,
@@ -41,6 +70,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+
+	// diskFault, set by tests, is consulted before data-directory writes.
+	diskFault func(op string) error
 }
 
 // Validate fills defaults and reports configuration errors.
@@ -49,8 +81,27 @@ func (c *Config) Validate() error {
 	if c.Dir == "" {
 		errs = append(errs, errors.New("a data directory is required"))
 	}
-	if c.Link.Addr == "" {
+	if c.Link.Addr == "" && c.Sentinel == nil {
 		errs = append(errs, errors.New("the master address is required"))
+	}
+	if c.Sentinel != nil {
+		if err := c.Sentinel.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if p, err := journal.ParseFsyncPolicy(string(c.Fsync)); err != nil {
+		errs = append(errs, err)
+	} else {
+		c.Fsync = p
+	}
+	if c.CompactBytes <= 0 {
+		c.CompactBytes = 256 << 20
+	}
+	if c.CompactAge == 0 {
+		c.CompactAge = time.Hour
+	}
+	if c.DrainTimeout <= 0 {
+		c.DrainTimeout = 30 * time.Second
 	}
 	switch c.OnUnknown {
 	case "":

@@ -1,27 +1,62 @@
 // Package follower ties the pieces together: it drives the replication link
-// (internal/psync), loads full-sync payloads (internal/rdbload) into a fresh
-// store that is swapped in only once the payload checked out, applies the
-// stream (internal/apply) to the store, and persists its state
-// (internal/rdbsave).
+// (internal/psync), journals the stream (internal/journal), loads full-sync
+// payloads (internal/rdbload) into a fresh store that is swapped in only
+// once the payload checked out, applies the journal (internal/apply) to the
+// store, and writes snapshots (internal/rdbsave).
 //
 // Contract:
 //
-//   - Lifecycle: starting → connecting → (loading) → streaming, and
-//     backoff → connecting after a failure, each transition logged once.
-//     Run returns nil after ctx is cancelled (having written the snapshot)
-//     and a *FatalError (or a Fatal psync error) when retrying cannot help.
-//   - Replication state (replid, applied offset, selected DB) is owned by the
-//     Run goroutine. The applied offset moves only at command boundaries,
-//     and inside MULTI only at EXEC; a MULTI block is applied under one
-//     store write lock, so readers never see half of it.
-//   - ACKs: "REPLCONF ACK 0" while a full sync loads (keeps the master's
-//     timeout at bay without claiming unapplied data), then the applied
-//     offset every AckInterval and at once on REPLCONF GETACK.
-//   - Durability (first step): on stop, <dir>/dump.rdb is written atomically
-//     with repl-id, repl-offset and repl-stream-db, as a stock replica
-//     writes them; New loads it, so the next Run resumes with
-//     PSYNC <replid> <offset+1>. A LOCK file keeps two followers off one dir.
+//   - Lifecycle: starting (snapshot + journal replay, in New) → connecting
+//     → (loading) → streaming, and backoff → connecting after a failure,
+//     disk-wait → connecting after a refused write; one function per
+//     state, each transition logged once. Run returns nil after ctx is
+//     cancelled (having let the applier apply what the journal holds and
+//     written the snapshot) and a *FatalError (or a Fatal psync error) when
+//     retrying cannot help.
+//   - Goroutines: Run owns a stream reader per connection (link → journal,
+//     so the socket is drained however slow applying is), one applier
+//     (journal → store, at most one at a time), the link's ACK goroutine
+//     (psync) and, with Sentinel, a watcher; each is joined before Run
+//     returns. The journal owns its everysec fsync goroutine.
+//   - Data directory: dump.rdb (a Redis-loadable snapshot whose repl-id,
+//     repl-offset and repl-stream-db aux fields are the state it holds:
+//     data and state are one file, replaced by an atomic rename), journal/
+//     (the raw stream since it, see internal/journal), LOCK. A kill -9 at
+//     any instant leaves a snapshot plus a journal prefix that continues
+//     it; New replays that prefix up to its last command boundary outside
+//     MULTI, cuts the torn tail (logged), and Run resumes with
+//     PSYNC <replid> <offset+1>. A journal that does not match the
+//     snapshot is dropped and the next sync is a full resync, never a
+//     wrong partial one.
+//   - Offsets: the applied offset moves only at command boundaries, and
+//     inside MULTI only at EXEC; a MULTI block is applied under one store
+//     write lock, so readers never see half of it. The journal's commit
+//     boundary (what a reconnection resumes from) follows the same rule;
+//     a reconnection first cuts the journal's unfinished tail.
+//   - ACKs report the APPLIED offset (not the journaled one), so WAIT
+//     counts the follower only once a write is visible in its store:
+//     "REPLCONF ACK 0" while a full sync loads, then the applied offset
+//     every AckInterval and at once on REPLCONF GETACK (answered when the
+//     applier reaches it).
+//   - Full sync: the payload is teed to a temp file while it is decoded;
+//     once the CRC checked out the stream starts flowing into a new
+//     journal history, the temp file (with the +FULLRESYNC state appended
+//     as aux fields when the master's RDB does not record it) is fsynced
+//     and renamed to dump.rdb (the commit point), then the store is
+//     swapped. A failure before the rename leaves the old data and state.
+//   - Compaction: past CompactBytes of applied journal (or CompactAge) the
+//     applier writes a snapshot at a command boundary and drops the
+//     covered segments; applying pauses meanwhile, reading the socket does
+//     not. A clean stop compacts, so dump.rdb alone is the dataset.
+//   - Disk errors (*DiskError: full, read-only, failed fsync): the follower
+//     stops reading from the master, keeps its state, probes the directory
+//     and resumes from its last durable position once it takes writes.
 //   - Unknown commands follow the policy: stop (default; nothing of the
 //     command, or of its MULTI block, is applied, and the offset stays before
 //     it) or skip (counted per name, logged once, key marked diverged).
+//   - Sentinel (Config.Sentinel): the master's address is asked before
+//     every connection attempt, and +switch-master drops the link. The
+//     follower announces REPLCONF listening-port (0 unless configured)
+//     where nothing answers as a Redis server, so Sentinel never picks it
+//     for promotion (it cannot connect to it).
 package follower

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package follower
+
+import "os"
+
+func startWriteback(*os.File) {}
