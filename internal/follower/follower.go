@@ -25,11 +25,11 @@ type State int32
 
 // Lifecycle states.
 const (
-	StateStarting  State = iota // loading the snapshot and replaying the journal
-	StateConnecting             // resolving the master, handshake and PSYNC
-	StateLoading                // receiving and decoding a full-sync payload
-	StateStreaming              // journaling and applying the stream
-	StateBackoff                // waiting before the next attempt
+	StateStarting   State = iota // loading the snapshot and replaying the journal
+	StateConnecting              // resolving the master, handshake and PSYNC
+	StateLoading                 // receiving and decoding a full-sync payload
+	StateStreaming               // journaling and applying the stream
+	StateBackoff                 // waiting before the next attempt
 	StateStopped
 	StateDiskWait // the data directory refused a write: waiting for it
 )
