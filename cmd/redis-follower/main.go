@@ -50,7 +50,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Flags:          profileFlags(),
 		Before:         startProfiles,
 		After:          stopProfiles,
-		Commands:       []*cli.Command{syncCommand()},
+		Commands:       []*cli.Command{syncCommand(), rdbCommand()},
 		ExitErrHandler: func(*cli.Context, error) {}, // run() maps errors to exit codes
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageError{err}

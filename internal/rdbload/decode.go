@@ -97,6 +97,12 @@ type Handler interface {
 	Key(db int, key string, e *store.Entry, meta KeyMeta) error
 }
 
+// HeaderHandler is implemented by a Handler that wants the RDB header
+// (magic "REDIS" or "VALKEY" and version) before the first record.
+type HeaderHandler interface {
+	Header(magic string, version int) error
+}
+
 // Resizer is implemented by a Handler that wants the RESIZEDB hint: the
 // number of keys the current database holds, as the writer claimed it
 // (untrusted: use it only as a bounded sizing hint).
@@ -267,6 +273,11 @@ func digits(b []byte) (int, bool) {
 func (d *decoder) run() error {
 	if err := d.header(); err != nil {
 		return err
+	}
+	if hh, ok := d.h.(HeaderHandler); ok {
+		if err := hh.Header(d.info.Magic, d.version); err != nil {
+			return d.wrap(err, "handler refused the RDB header")
+		}
 	}
 	var (
 		expire    int64

@@ -2,6 +2,7 @@ package rdbload
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -40,5 +41,32 @@ func TestStringKeySharesValue(t *testing.T) {
 		if k != before || s.DB(0).GetString(k) != e {
 			t.Errorf("key %q changed after appending to its value", before)
 		}
+	}
+}
+
+type headerHandler struct {
+	collectNothing
+	magic   string
+	version int
+	err     error
+}
+
+func (h *headerHandler) Header(magic string, version int) error {
+	h.magic, h.version = magic, version
+	return h.err
+}
+
+// TestHeaderHandler: the header reaches a HeaderHandler before any
+// record, and its error stops the decode.
+func TestHeaderHandler(t *testing.T) {
+	b := newRDB("VALKEY080").selectDB(0).key(0, "k").str("v").end()
+	h := &headerHandler{}
+	if _, err := Decode(bytes.NewReader(b), h, Options{}); err != nil || h.magic != "VALKEY" || h.version != 80 {
+		t.Fatalf("err %v, header %q %d", err, h.magic, h.version)
+	}
+	h = &headerHandler{err: errors.New("no thanks")}
+	_, err := Decode(bytes.NewReader(b), h, Options{})
+	if err == nil || !strings.Contains(err.Error(), "no thanks") || !strings.Contains(err.Error(), "at offset 9") {
+		t.Fatalf("refused header: %v", err)
 	}
 }
