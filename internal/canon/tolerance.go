@@ -120,3 +120,21 @@ func FirstMismatch(want, got []Key) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// NormalizeNegZero renders every -0 sorted-set score as 0. Use it on both
+// sides when one of them is a server that loaded an RDB: Redis converts a
+// small sorted set it loads to a listpack, which stores -0 as 0, while the
+// master may hold the same set as a skiplist that keeps -0 (a set that
+// grew past the limits and shrank). The master itself would lose the sign
+// on a restart; a follower keeps it.
+func NormalizeNegZero(keys []Key) []Key {
+	out := slices.Clone(keys)
+	for i := range out {
+		if out[i].Type == "zset" && strings.Contains(out[i].Value, "=-0") {
+			out[i].Value = negZero.ReplaceAllString(out[i].Value, "=0$1")
+		}
+	}
+	return out
+}
+
+var negZero = regexp.MustCompile(`=-0([,\]])`)

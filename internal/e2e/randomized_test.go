@@ -193,7 +193,9 @@ func runSeed(t *testing.T, seed uint64, ops int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, got = canon.MasterView(want), canon.MasterView(got)
+	// A server loading an RDB turns -0 scores of small sorted sets into 0
+	// (see canon.NormalizeNegZero); the follower itself keeps them.
+	want, got = canon.NormalizeNegZero(canon.MasterView(want)), canon.NormalizeNegZero(canon.MasterView(got))
 	canon.AcceptGeoUlps(want, got, "geo:")
 	if lines, d := canon.Diff(want, got, 20); d > 0 {
 		t.Fatalf("seed %d: the snapshot loaded by redis-server differs from the master in %d keys:\n%s", seed, d, strings.Join(lines, "\n"))

@@ -118,6 +118,10 @@ func (d *decoder) readSkiplistZSet(binaryScores bool) (*store.Entry, error) {
 			return nil, err
 		}
 	}
+	// The master holds this set as a skiplist. Redis converts a small one
+	// to a listpack when it loads it, turning a -0 score into 0 and
+	// diverging from its master; the follower keeps the master's encoding.
+	z.SetListpack(false)
 	return store.NewZSetEntry(z), nil
 }
 
@@ -494,6 +498,7 @@ func (d *decoder) zsetFrom(it elems) (*store.Entry, error) {
 	if z.Len() == 0 {
 		return nil, nil
 	}
+	z.SetListpack(true)
 	return store.NewZSetEntry(z), nil
 }
 

@@ -248,6 +248,12 @@ func (e *encoder) zset(z *store.ZSet) error {
 		return nil
 	}
 	small := n <= zsetMaxListpackEntries
+	if lp, known := z.Encoding(); known && !lp {
+		// The master holds it as a skiplist (a set that grew past the
+		// limits and shrank stays one): written as such, a -0 score
+		// survives, as in the master's own RDB.
+		small = false
+	}
 	if small {
 		for m, sc := range z.All() {
 			if math.IsNaN(sc) {

@@ -45,6 +45,12 @@ func (z *ZSet) IsListpack(lim ZSetLimits) bool {
 	return z.enc == zsetEncListpack
 }
 
+// Encoding reports the encoding recorded for z without inferring one:
+// known is false for a set whose encoding was never set.
+func (z *ZSet) Encoding() (listpack, known bool) {
+	return z.enc == zsetEncListpack, z.enc != zsetEncUnknown
+}
+
 // SetListpack records the encoding Redis has for z.
 func (z *ZSet) SetListpack(listpack bool) {
 	if listpack {
