@@ -36,8 +36,9 @@
 // bytes from the module ID's length encoding through the module EOF
 // opcode, i.e. what follows the type byte in a DUMP payload and the key
 // name in an RDB. MODULE_AUX records are kept raw in Info.ModuleAux (the
-// bytes after the opcode, module ID through module EOF) and passed to the
-// Handler. IDLE/FREQ are passed to the Handler (KeyMeta, with the value's
+// bytes after the opcode, module ID through module EOF), passed to the
+// Handler, and kept by Load in the store (Store.ModuleAux) for rdbsave to
+// write back. IDLE/FREQ are passed to the Handler (KeyMeta, with the value's
 // RDB type byte) but not kept by Load. The decoder is stricter than Redis
 // in a few places where Redis trusts the file: duplicate set members, hash
 // fields or sorted-set members inside compact encodings, stream entries

@@ -46,7 +46,12 @@ func (l *loader) Function(name string, code []byte) error {
 	return nil
 }
 
-func (l *loader) ModuleAux(raw []byte) error { return nil }
+// ModuleAux keeps the raw record in the store, in file order, so that a
+// snapshot writes it back (rdbsave).
+func (l *loader) ModuleAux(raw []byte) error {
+	l.s.SetModuleAux(append(l.s.ModuleAux(), raw))
+	return nil
+}
 
 // maxPresize bounds how many keys a RESIZEDB hint may make us reserve room
 // for before they arrive (a corrupt hint must not allocate gigabytes).

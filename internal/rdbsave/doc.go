@@ -6,11 +6,16 @@
 //
 //   - Versions: 9 (Redis 5.0-6.2), 10 (7.0, the default), 11 (7.2, Valkey
 //     7.2-8.x), 12 (7.4-8.x) and 80 (Valkey 9, magic "VALKEY080").
-//   - Layout: header, the caller's AUX fields in order, function libraries
-//     (FUNCTION2, sorted by name, version >= 10), then per non-empty
-//     database SELECTDB, RESIZEDB (keys, keys with an expire) and the keys,
-//     each preceded by EXPIRETIME_MS when it has an expire; then EOF and the
-//     CRC-64 (little-endian). Keys are written in the store's map order,
+//   - Layout (as Redis's rdbSaveRio): header, the caller's AUX fields in
+//     order, the store's MODULE_AUX records saved before the keyspace,
+//     function libraries (FUNCTION2, sorted by name, version >= 10), then
+//     per non-empty database SELECTDB, RESIZEDB (keys, keys with an
+//     expire) and the keys, each preceded by EXPIRETIME_MS when it has an
+//     expire; then the MODULE_AUX records whose "when" field is
+//     REDISMODULE_AUX_AFTER_RDB (2), EOF and the CRC-64 (little-endian).
+//     MODULE_AUX records (Store.ModuleAux, kept by rdbload.Load) are written
+//     back byte-identical, in their order, after checking that each is a
+//     well-formed record (module ID, UINT when, module data, EOF). Keys are written in the store's map order,
 //     which is unspecified: two writes of the same store may differ in key
 //     order (and in the order of set members and hash fields) but load to
 //     the same dataset. Empty lists, sets, sorted sets and hashes (which

@@ -145,3 +145,40 @@ func skipString(p []byte) (int, bool) {
 	}
 	return n + int(l), true
 }
+
+// Values of a MODULE_AUX record's "when" field (REDISMODULE_AUX_*).
+const (
+	auxBeforeRDB = 1
+	auxAfterRDB  = 2
+)
+
+// splitModuleAux checks the raw MODULE_AUX records (module ID, the UINT
+// opcode, "when", opcode-prefixed module data, EOF opcode) and splits
+// them by where Redis saves them: before the function libraries and the
+// keyspace, or after the keyspace (when is REDISMODULE_AUX_AFTER_RDB).
+// Records keep their order within each group.
+func splitModuleAux(records [][]byte) (before, after [][]byte, err error) {
+	for i, raw := range records {
+		bad := func(why string) error {
+			return fmt.Errorf("rdbsave: MODULE_AUX record %d: %w: not a MODULE_AUX serialization: %s", i, ErrUnrepresentable, why)
+		}
+		id, n, ok := readLen(raw)
+		if !ok {
+			return nil, nil, bad("no module id")
+		}
+		if err := checkModuleRaw(&store.Module{Raw: raw}); err != nil {
+			return nil, nil, bad(fmt.Sprintf("module %q: %v", moduleTypeName(id), err))
+		}
+		op, m, ok := readLen(raw[n:])
+		if !ok || op != rdb.ModuleOpUInt {
+			return nil, nil, bad("the when-opcode is not UINT")
+		}
+		when, _, _ := readLen(raw[n+m:])
+		if when == auxAfterRDB {
+			after = append(after, raw)
+		} else {
+			before = append(before, raw)
+		}
+	}
+	return before, after, nil
+}

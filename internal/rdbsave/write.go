@@ -83,7 +83,16 @@ func (e *encoder) file(s *store.Store, aux []AuxField) error {
 		e.rawStr(a.Value)
 	}
 
-	// Function libraries, sorted by name, before the keyspace.
+	// MODULE_AUX records saved "before the keyspace", then function
+	// libraries sorted by name, as rdbSaveRio orders them.
+	before, after, err := splitModuleAux(s.ModuleAux())
+	if err != nil {
+		return err
+	}
+	for _, raw := range before {
+		e.byte(rdb.OpModuleAux)
+		e.bytes(raw)
+	}
 	names := s.FunctionNames()
 	if len(names) > 0 && e.version < 10 {
 		return fmt.Errorf("rdbsave: function library %q: %w: functions need RDB version 10 (Redis 7.0) or later, target is %d",
@@ -105,6 +114,10 @@ func (e *encoder) file(s *store.Store, aux []AuxField) error {
 		}
 	}
 
+	for _, raw := range after {
+		e.byte(rdb.OpModuleAux)
+		e.bytes(raw)
+	}
 	e.byte(rdb.OpEOF)
 	e.flush()
 	if e.err != nil {

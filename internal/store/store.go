@@ -196,6 +196,7 @@ type Store struct {
 
 	dbs       []*DB
 	functions map[string][]byte // library name -> library code
+	moduleAux [][]byte          // raw MODULE_AUX records (module_aux.go)
 }
 
 // New returns an empty store with DefaultDatabases databases.
@@ -279,6 +280,6 @@ func (s *Store) FunctionNames() []string { return slices.Sorted(maps.Keys(s.func
 // ReplaceWith moves the contents of other into s (which keeps its lock);
 // other must not be used afterwards. The caller holds s's write lock.
 func (s *Store) ReplaceWith(other *Store) {
-	s.dbs, s.functions = other.dbs, other.functions
-	other.dbs, other.functions = nil, nil
+	s.dbs, s.functions, s.moduleAux = other.dbs, other.functions, other.moduleAux
+	other.dbs, other.functions, other.moduleAux = nil, nil, nil
 }
