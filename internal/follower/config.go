@@ -73,6 +73,9 @@ type Config struct {
 
 	// diskFault, set by tests, is consulted before data-directory writes.
 	diskFault func(op string) error
+	// applyHook, set by tests, runs before each command outside MULTI is
+	// applied (to slow applying down).
+	applyHook func(args [][]byte)
 }
 
 // Validate fills defaults and reports configuration errors.

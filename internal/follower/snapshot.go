@@ -258,13 +258,13 @@ func (f *Follower) writeSnapshot(replID string, off int64, db int) error {
 }
 
 // maybeCompact compacts when the journal passed the size or age
-// threshold (applying goroutine, at a commit point).
-func (f *Follower) maybeCompact() {
+// threshold (applying goroutine, at a commit point). The clock is read
+// only every 1024 commit points, or when idle (nothing left to apply).
+func (f *Follower) maybeCompact(idle bool) {
 	off := f.applied.Load()
 	due := off-f.snap.offset >= f.cfg.CompactBytes
 	if !due && f.cfg.CompactAge > 0 {
-		// The clock is read every 1024 commit points only.
-		if f.sinceCheck++; f.sinceCheck >= 1024 {
+		if f.sinceCheck++; f.sinceCheck >= 1024 || idle {
 			f.sinceCheck = 0
 			due = off != f.snap.offset && f.cfg.Now().Sub(f.snap.at) >= f.cfg.CompactAge
 		}

@@ -106,10 +106,12 @@ func (t *readTask) wait() error {
 	return t.err
 }
 
-func (f *Follower) readLoop(link *psync.Link, fr *framer) error {
+// readLoop drains src (the link) into the journal, framing commands to
+// tell the journal its commit boundaries.
+func (f *Follower) readLoop(src io.Reader, fr *framer) error {
 	buf := make([]byte, 256<<10)
 	for {
-		n, err := link.Read(buf)
+		n, err := src.Read(buf)
 		if n > 0 {
 			good, perr := fr.feed(buf[:n])
 			if aerr := f.j.Append(buf[:good], fr.commit, fr.cdb); aerr != nil {
@@ -175,7 +177,9 @@ func (f *Follower) applyLoop(src io.Reader, replay bool) error {
 		f.applied.Add(pending)
 		pending = 0
 		if !replay {
-			f.maybeCompact()
+			// Nothing buffered: the next read may wait, a good time to
+			// look at the clock for the age threshold.
+			f.maybeCompact(rd.Buffered() == 0)
 		}
 	}
 	for {
@@ -269,6 +273,9 @@ func appendQueued(queue [][][]byte, arena []byte, args [][]byte) ([][][]byte, []
 // nothing, so under the stop policy returning before the commit leaves the
 // offset at the last good command.
 func (f *Follower) applyOne(args [][]byte) error {
+	if f.cfg.applyHook != nil {
+		f.cfg.applyHook(args)
+	}
 	f.store.Lock()
 	err := f.applier.Apply(args)
 	f.store.Unlock()
