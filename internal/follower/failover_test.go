@@ -1,0 +1,150 @@
+package follower_test
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis-follower/redis-follower/internal/follower"
+	"github.com/redis-follower/redis-follower/internal/redistest"
+	"github.com/redis-follower/redis-follower/internal/sentinel"
+)
+
+// startReplica starts a stock replica of m and waits until it is in sync.
+func startReplica(t *testing.T, m *redistest.Server) *redistest.Server {
+	t.Helper()
+	rep := redistest.Start(t, "--replicaof", "127.0.0.1", strconv.Itoa(m.Port))
+	waitReplicaSynced(t, rep, m)
+	return rep
+}
+
+func waitReplicaSynced(t *testing.T, rep, m *redistest.Server) {
+	t.Helper()
+	redistest.WaitFor(t, 30*time.Second, "the stock replica in sync", func() bool {
+		return rep.Info("replication", "master_link_status") == "up" && rep.MasterOffset() == m.MasterOffset()
+	})
+}
+
+// TestReplicaPromotedFollowerRepointed (P3): a stock replica R is promoted
+// with REPLICAOF NO ONE and the follower re-pointed at it: PSYNC with the
+// old id continues (+CONTINUE <new id>), the new id is persisted and used
+// after a restart, and the data equals R's.
+func TestReplicaPromotedFollowerRepointed(t *testing.T) {
+	m := redistest.Start(t, "--repl-ping-replica-period", "60")
+	fill(t, m, 500)
+	rep := startReplica(t, m)
+	p := redistest.NewProxy(t, m.Addr)
+	dir := t.TempDir()
+	r := start(t, config(p.Addr, dir, nil))
+	stopWriter := writeDuring(t, m, 61)
+	time.Sleep(300 * time.Millisecond)
+	stopWriter()
+	waitCaughtUp(t, r, m)
+	waitReplicaSynced(t, rep, m)
+	rep.Do("REPLICAOF", "NO", "ONE")
+	newID := rep.Info("replication", "master_replid")
+	p.SetTarget(rep.Addr)
+	p.CutAll()
+	waitPartial(t, r, 1)
+	if got := r.f.Status().ReplID; got != newID {
+		t.Fatalf("follower continues with replid %s, want the promoted replica's %s", got, newID)
+	}
+	stopWriter = writeDuring(t, rep, 62)
+	time.Sleep(300 * time.Millisecond)
+	stopWriter()
+	waitCaughtUp(t, r, rep)
+	compare(t, r, rep)
+	wantSyncs(t, rep, 0, 1)
+	if err := r.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	rep.Do("SET", "while-down", "1")
+	r2 := start(t, config(p.Addr, dir, nil))
+	waitCaughtUp(t, r2, rep)
+	compare(t, r2, rep)
+	wantSyncs(t, rep, 0, 2)
+}
+
+// TestFollowerAheadOfPromotedReplica (P4): the follower received writes
+// the promoted replica never got; re-pointed at it, it must full-sync
+// (those writes are lost by design) rather than continue.
+func TestFollowerAheadOfPromotedReplica(t *testing.T) {
+	m := redistest.Start(t, "--repl-ping-replica-period", "60")
+	fill(t, m, 300)
+	rep := startReplica(t, m)
+	p := redistest.NewProxy(t, m.Addr)
+	r := streamingVia(t, m, p, t.TempDir())
+	rep.Do("REPLICAOF", "NO", "ONE")
+	m.Do("SET", "only-on-the-old-master", "1")
+	waitCaughtUp(t, r, m)
+	p.SetTarget(rep.Addr)
+	p.CutAll()
+	redistest.WaitFor(t, 20*time.Second, "a full resync from the promoted replica", func() bool {
+		st := r.f.Status()
+		return st.FullSyncs == 2 && st.State == follower.StateStreaming
+	})
+	waitCaughtUp(t, r, rep)
+	compare(t, r, rep)
+	wantSyncs(t, rep, 1, 0)
+}
+
+// TestSentinelFailover (X2): the follower finds the master through a
+// Sentinel, which also lists the follower as a replica but cannot reach it
+// (it announces port 0), so a failover promotes the stock replica; the
+// follower follows it with a partial resync and ends equal to it.
+func TestSentinelFailover(t *testing.T) {
+	m := redistest.Start(t)
+	fill(t, m, 500)
+	rep := startReplica(t, m)
+	s := redistest.StartSentinel(t, "mymaster", m)
+	cfg := config("", t.TempDir(), nil)
+	cfg.Sentinel = &sentinel.Config{Addrs: []string{"127.0.0.1:1", s.Addr}, Master: "mymaster", Timeout: time.Second}
+	r := start(t, cfg)
+	waitCaughtUp(t, r, m)
+	if got := r.f.Status().MasterAddr; got != m.Addr {
+		t.Fatalf("master address %q, want %s (from the sentinel)", got, m.Addr)
+	}
+	// The sentinel learns replicas from the master's INFO every 10s.
+	var followerEntry string
+	redistest.WaitFor(t, 25*time.Second, "the sentinel to list the follower", func() bool {
+		followerEntry = ""
+		v, err := s.Client.Do(context.Background(), "SENTINEL", "REPLICAS", "mymaster").Slice()
+		if err != nil {
+			return false
+		}
+		for _, e := range v {
+			if entry := fmt.Sprint(e); strings.Contains(entry, "port 0 ") || strings.Contains(entry, ":0 ") {
+				followerEntry = entry
+			}
+		}
+		return followerEntry != ""
+	})
+	t.Logf("the sentinel's view of the follower: %s", followerEntry)
+	stopWriter := writeDuring(t, m, 71)
+	time.Sleep(300 * time.Millisecond)
+	stopWriter()
+	waitCaughtUp(t, r, m)
+	waitReplicaSynced(t, rep, m)
+	s.Do("SENTINEL", "FAILOVER", "mymaster")
+	redistest.WaitFor(t, 30*time.Second, "the follower to follow the promoted replica", func() bool {
+		st := r.f.Status()
+		return st.MasterAddr == rep.Addr && st.State == follower.StateStreaming && rep.Info("replication", "role") == "master"
+	})
+	if got := s.Do("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"); fmt.Sprint(got) != fmt.Sprintf("[127.0.0.1 %d]", rep.Port) {
+		t.Fatalf("sentinel promoted %v, want the stock replica %s", got, rep.Addr)
+	}
+	stopWriter = writeDuring(t, rep, 72)
+	time.Sleep(300 * time.Millisecond)
+	stopWriter()
+	waitCaughtUp(t, r, rep)
+	compare(t, r, rep)
+	if st := r.f.Status(); st.FullSyncs != 1 || st.PartialSyncs < 1 {
+		t.Fatalf("follower: %d full, %d partial syncs; want 1 full and partial ones after the failover", st.FullSyncs, st.PartialSyncs)
+	}
+	if full := rep.InfoInt("stats", "sync_full"); full != 0 {
+		t.Fatalf("the promoted replica served %d full syncs, want 0", full)
+	}
+}
