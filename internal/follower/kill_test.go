@@ -85,9 +85,17 @@ func TestKillNineLoop(t *testing.T) {
 	}()
 	var partialExpected, fullMode int
 	for i := range iterations {
+		// The default run: a kill inside the first transfer, one after a
+		// full sync, three while streaming, one inside a full sync that
+		// replaces an existing state. -long: random.
 		mode := "stream"
-		if i < 2 || rng.IntN(3) == 0 {
+		switch n := rng.IntN(12); {
+		case i == 0, i == iterations-1, *long && i > 1 && n < 4:
 			mode = "full"
+		case i == 1, *long && i > 1 && n < 6:
+			mode = "full, then streaming"
+		}
+		if mode != "stream" {
 			fullMode++
 			m.Do("DEBUG", "CHANGE-REPL-ID") // the next PSYNC cannot continue
 		}
@@ -98,13 +106,21 @@ func TestKillNineLoop(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cmd := exec.Command(bin, "sync", "--dir", dir, "--log-level", "debug", "redis://"+m.Addr)
+		// Frequent compactions, so kills also land inside snapshot writes;
+		// every fsync policy (a process kill loses nothing the kernel has).
+		fsync := []string{"always", "everysec", "no"}[rng.IntN(3)]
+		cmd := exec.Command(bin, "sync", "--dir", dir, "--log-level", "debug", "--compact-size", "256KiB", "--fsync", fsync, "redis://"+m.Addr)
 		cmd.Stderr = logf
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		var delay time.Duration
-		if want {
+		if mode == "full, then streaming" {
+			redistest.WaitFor(t, 30*time.Second, "the full sync to complete", func() bool {
+				return strings.Contains(m.Info("replication", "slave0"), "state=online")
+			})
+			delay = time.Duration(rng.IntN(500)) * time.Millisecond
+		} else if want {
 			// Let it PSYNC, then kill it while it streams.
 			redistest.WaitFor(t, 20*time.Second, "the PSYNC", func() bool {
 				f, p := syncs(m)
@@ -139,8 +155,8 @@ func TestKillNineLoop(t *testing.T) {
 		case part1 != part0:
 			outcome = "partial"
 		}
-		t.Logf("iteration %d (%s): resume point %.8s…/%d, master can continue: %v; got %s; killed after %v",
-			i, mode, id, off, want, outcome, delay)
+		t.Logf("iteration %d (%s, fsync %s): resume point %.8s…/%d, master can continue: %v; got %s; killed after %v",
+			i, mode, fsync, id, off, want, outcome, delay)
 		if want {
 			partialExpected++
 			if outcome != "partial" {

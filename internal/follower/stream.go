@@ -50,9 +50,12 @@ func (fr *framer) feed(p []byte) (good int, err error) {
 	}
 	i := 0
 	for i < len(buf) {
-		args, n, need, perr := resp.ParseCommand(buf[i:], fr.args, fr.lim)
-		fr.args = args[:0]
-		if perr != nil {
+		n, need, argc, name, arg1, bad := scanCommand(buf[i:], fr.lim)
+		if bad {
+			_, _, _, perr := resp.ParseCommand(buf[i:], fr.args, fr.lim)
+			if perr == nil { // cannot happen: FuzzScanCommand
+				perr = &resp.ProtocolError{Msg: "command rejected by the stream reader"}
+			}
 			fr.pend = fr.pend[:0]
 			return max(0, i-old), perr
 		}
@@ -62,13 +65,13 @@ func (fr *framer) feed(p []byte) (good int, err error) {
 		}
 		i += n
 		fr.pos += int64(n)
-		switch name := args[0]; {
+		switch {
 		case isCmd(name, "MULTI"):
 			fr.inMulti = true
 		case isCmd(name, "EXEC"):
 			fr.inMulti = false
-		case isCmd(name, "SELECT") && len(args) == 2:
-			if db, err := strconv.Atoi(string(args[1])); err == nil && db >= 0 {
+		case isCmd(name, "SELECT") && argc == 2:
+			if db, err := strconv.Atoi(string(arg1)); err == nil && db >= 0 {
 				fr.db = db
 			}
 		}
