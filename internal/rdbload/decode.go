@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"os"
 	"strconv"
 	"unsafe"
 
@@ -47,9 +48,11 @@ type Info struct {
 	ReplID       string
 	ReplOffset   int64
 	ReplStreamDB int
-	// Keys counts the keys delivered, Expires those with an expiry.
+	// Keys counts the keys delivered to Key or SkippedKey, Expires those
+	// with an expiry, Skipped those a KeySelector declined.
 	Keys    int64
 	Expires int64
+	Skipped int64
 	// EmptySkipped counts empty collections skipped (files written by
 	// servers with the empty-key bug, redis#8453).
 	EmptySkipped int64
@@ -105,7 +108,8 @@ type HeaderHandler interface {
 
 // Resizer is implemented by a Handler that wants the RESIZEDB hint: the
 // number of keys the current database holds, as the writer claimed it
-// (untrusted: use it only as a bounded sizing hint).
+// (untrusted: use it only as a bounded sizing hint; when the input's size
+// is known, the hint is already bounded by the records it can hold).
 type Resizer interface {
 	ResizeDB(db int, keys uint64)
 }
@@ -117,32 +121,65 @@ type Resizer interface {
 // error. On error the Info is nil and h may have seen part of the data;
 // callers discard what they built.
 func Decode(r io.Reader, h Handler, opts Options) (*Info, error) {
-	d := newDecoder(r, h, opts, bufSizeFor(r))
+	d := newSizedDecoder(r, h, opts)
 	if err := d.run(); err != nil {
 		return nil, err
 	}
 	return d.info, nil
 }
 
-// bufSizeFor sizes the read buffer: bufSize, or less when r says how
-// much it holds (bytes.Reader, strings.Reader, io.LimitedReader).
-func bufSizeFor(r io.Reader) int {
-	n := int64(-1)
+// newSizedDecoder is newDecoder with the read buffer sized to the input
+// (bufSize, or less when r says it holds less) and the input size known
+// for the collection size hints.
+func newSizedDecoder(r io.Reader, h Handler, opts Options) *decoder {
+	size := inputSize(r)
+	buf := bufSize
+	if size >= 0 && size < bufSize {
+		buf = max(int(size)+1, 256)
+	}
+	d := newDecoder(r, h, opts, buf)
+	d.size = size
+	return d
+}
+
+// inputSize is how many bytes r holds when r says so (bytes.Reader,
+// strings.Reader, io.LimitedReader, a regular file), else -1.
+func inputSize(r io.Reader) int64 {
 	switch v := r.(type) {
 	case interface{ Len() int }:
-		n = int64(v.Len())
+		return int64(v.Len())
 	case *io.LimitedReader:
-		n = v.N
+		return max(v.N, 0)
+	case *os.File:
+		fi, err := v.Stat()
+		if err != nil || !fi.Mode().IsRegular() {
+			return -1
+		}
+		pos, err := v.Seek(0, io.SeekCurrent)
+		if err != nil {
+			return -1
+		}
+		return max(fi.Size()-pos, 0)
 	}
-	if n >= 0 && n < bufSize {
-		return max(int(n)+1, 256)
+	return -1
+}
+
+// sizeHint bounds an element count read from the input for presizing a
+// collection: by the bytes left in the input when its size is known
+// (each element takes at least minBytes of them), else by capHint. A
+// corrupt count therefore never reserves more than the input could fill.
+func (d *decoder) sizeHint(n, minBytes int) int {
+	if d.size < 0 {
+		return min(n, capHint)
 	}
-	return bufSize
+	left := max(d.size-d.rd.offset(), 0) / int64(minBytes)
+	return int(min(int64(n), left))
 }
 
 type decoder struct {
 	rd     *reader
 	h      Handler
+	sel    KeySelector // h, when it selects keys
 	opts   Options
 	log    *slog.Logger
 	maxLen uint64
@@ -150,6 +187,7 @@ type decoder struct {
 
 	valkey  bool
 	version int
+	size    int64 // input size when known, else -1
 
 	db     int
 	inDB   bool
@@ -178,10 +216,12 @@ func newDecoder(r io.Reader, h Handler, opts Options, size int) *decoder {
 		opts: opts,
 		log:  opts.Logger,
 		info: &Info{ReplOffset: -1, ReplStreamDB: -1},
+		size: -1,
 	}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}
+	d.sel, _ = h.(KeySelector)
 	d.maxLen = DefaultMaxLength
 	if opts.MaxLength > 0 {
 		d.maxLen = uint64(opts.MaxLength)
@@ -345,6 +385,9 @@ func (d *decoder) run() error {
 				return d.wrap(err, "reading a RESIZEDB hint")
 			}
 			if rs, ok := d.h.(Resizer); ok && d.inDB {
+				if d.size >= 0 { // a key record takes at least 3 bytes
+					keys = min(keys, uint64(max(d.size-d.rd.offset(), 0))/3)
+				}
 				rs.ResizeDB(d.db, keys)
 			}
 		case rdb.OpSlotInfo:
@@ -403,6 +446,9 @@ func (d *decoder) keyRecord(t byte, expire int64, hasExpire bool, meta KeyMeta) 
 	if err != nil {
 		return d.wrap(err, "reading a key name")
 	}
+	if d.sel != nil && !d.sel.WantKey(d.db, kv, t) {
+		return d.skippedRecord(d.sel, t, kv, start, expire, hasExpire, meta)
+	}
 	var e *store.Entry
 	if t == rdb.TypeString {
 		e, err = d.stringRecord(kv)
@@ -450,12 +496,14 @@ func (d *decoder) keyRecord(t byte, expire int64, hasExpire bool, meta KeyMeta) 
 const maxSharedString = 512
 
 // stringRecord reads the value of a string key whose name kv (a view) was
-// just read, and sets d.key. A value of at most maxSharedString bytes
-// shares one allocation with the key name: the key string is a view of
-// the allocation's first bytes (never written again) and the value's
-// capacity ends where it ends, so appending to it reallocates. The price:
-// when the value is later replaced, the old one stays allocated until the
-// key is deleted, at most maxSharedString bytes per key.
+// just read, and sets d.key. Small keys are allocated once: when key and
+// value together fit 456 bytes, the entry, the key name and the value
+// share one allocation (as Redis embeds short strings in their object);
+// else a value of at most maxSharedString bytes shares one allocation
+// with the key name. The key string is a view of bytes never written
+// again and the value's capacity ends where it ends, so appending to it
+// reallocates. The price: when the value is later replaced, the old one
+// stays allocated with the key, at most 512 bytes per key.
 func (d *decoder) stringRecord(kv []byte) (*store.Entry, error) {
 	d.kbuf = append(d.kbuf[:0], kv...) // the view dies with the next read
 	// Until the key has its own memory, d.key (for error messages) is a
@@ -467,18 +515,54 @@ func (d *decoder) stringRecord(kv []byte) (*store.Entry, error) {
 		return nil, err
 	}
 	kl := len(d.kbuf)
-	if len(v) > maxSharedString || kl == 0 {
+	if kl == 0 || len(v) > maxSharedString {
 		d.key = string(d.kbuf)
 		if len(v) <= maxSharedString {
 			v = append(make([]byte, 0, len(v)), v...)
 		}
 		return store.NewString(v), nil // v is owned
 	}
-	buf := make([]byte, kl+len(v))
+	var e *store.Entry
+	var buf []byte
+	switch n := kl + len(v); {
+	case n <= 8:
+		e, buf = embed[[8]byte]()
+	case n <= 40:
+		e, buf = embed[[40]byte]()
+	case n <= 72:
+		e, buf = embed[[72]byte]()
+	case n <= 136:
+		e, buf = embed[[136]byte]()
+	case n <= 200:
+		e, buf = embed[[200]byte]()
+	case n <= 456:
+		e, buf = embed[[456]byte]()
+	default:
+		buf = make([]byte, n)
+	}
 	copy(buf, d.kbuf)
 	copy(buf[kl:], v)
 	d.key = unsafe.String(unsafe.SliceData(buf), kl)
-	return store.NewString(buf[kl:len(buf):len(buf)]), nil
+	val := buf[kl : kl+len(v) : kl+len(v)]
+	if e == nil {
+		return store.NewString(val), nil
+	}
+	*e = *store.NewString(val)
+	return e, nil
+}
+
+// embedded is an entry allocated together with the bytes of its key name
+// and value (T is a byte array; the garbage collector scans only the
+// entry's pointer words).
+type embedded[T any] struct {
+	e store.Entry
+	b T
+}
+
+// embed allocates an entry with room for T's bytes and returns both.
+func embed[T any]() (*store.Entry, []byte) {
+	x := new(embedded[T])
+	return &x.e, unsafe.Slice((*byte)(unsafe.Pointer(&x.b)), unsafe.Sizeof(x.b))
 }
 
 func (d *decoder) finish() error {

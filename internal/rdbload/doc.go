@@ -10,8 +10,13 @@
 //     error it is nil, never a partial load.
 //   - Decode(r, h, opts) streams the same records to a Handler (AUX fields,
 //     SELECTDB, function libraries, MODULE_AUX records, and keys as
-//     *store.Entry with their expiry and LRU/LFU metadata), for tools that
-//     dump an RDB without building a store. Load is built on it.
+//     *store.Entry with their expiry, LRU/LFU metadata and the record's
+//     offset and size in the input), for tools that dump an RDB without
+//     building a store. Load is built on it. A Handler that also
+//     implements HeaderHandler gets the magic and version first; one that
+//     implements KeySelector chooses the keys whose values it wants, and
+//     the others are skipped without being decoded (summaries, filtered
+//     dumps).
 //   - DecodeDump(payload) decodes a DUMP/RESTORE payload (value, 2-byte
 //     RDB version, CRC-64) into one entry.
 //
@@ -54,7 +59,11 @@
 //
 // Robustness: the decoder never panics on hostile input and never
 // allocates more than what actually arrived: counts read from the input
-// only ever give a small capacity hint, strings longer than the 1 MiB read
+// only ever give a capacity hint bounded by the bytes left in the input
+// when its size is known (a bytes.Reader, strings.Reader,
+// io.LimitedReader or regular file), else by a small constant (the
+// RESIZEDB hint passed to a Resizer is bounded the same way), strings
+// longer than the 1 MiB read
 // buffer grow as their bytes arrive, LZF output is bounded by 88 times the
 // compressed bytes read, and listpack, ziplist, intset and zipmap internal
 // lengths are validated against their blob. Options.MaxLength (1 GiB by
@@ -62,10 +71,15 @@
 //
 // Memory ownership: everything handed to a Handler, and everything in the
 // returned store, is owned by the receiver. Small elements of one
-// collection (list items, hash values, stream fields) may share a backing
-// allocation; each slice has its capacity clipped to its length, so
-// appending to one never overwrites another. Stream entries that share
-// their node's master field names share those byte slices.
+// collection (list items, set members, hash fields and values, sorted-set
+// members, stream fields) may share a backing allocation; each slice has
+// its capacity clipped to its length, so appending to one never
+// overwrites another, and the strings (member and field names) are views
+// of bytes never written again. A string key shares one allocation with
+// its value (up to 512 bytes) and, when both fit 456 bytes, with its
+// *store.Entry too. The price of sharing: memory of a replaced or deleted
+// element stays allocated while its neighbours live. Stream entries that
+// share their node's master field names share those byte slices.
 //
 // Concurrency: a decode runs on the calling goroutine and starts none; the
 // package has no global state.

@@ -37,8 +37,7 @@ func DecodeDump(payload []byte) (*store.Entry, error) {
 		return nil, &Error{Offset: int64(len(body)), DB: -1, Msg: "DUMP payload of RDB version " +
 			strconv.Itoa(ver) + " is not supported", Err: ErrUnsupported}
 	}
-	br := bytes.NewReader(body)
-	d := newDecoder(br, nil, Options{}, bufSizeFor(br))
+	d := newSizedDecoder(bytes.NewReader(body), nil, Options{})
 	d.valkey, d.version = valkey, ver
 	t, err := d.rd.readByte()
 	if err != nil {

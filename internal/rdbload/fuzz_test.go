@@ -69,7 +69,8 @@ func fuzzSeeds(t testing.TB) [][]byte {
 	return out
 }
 
-// FuzzDecode feeds arbitrary bytes to Load. Each input is decoded as is
+// FuzzDecode feeds arbitrary bytes to Load (and to Decode skipping every
+// value). Each input is decoded as is
 // and also with an EOF opcode and a correct CRC appended, so the fuzzer
 // can reach inputs that decode successfully. Properties: never a panic or
 // hang; an error is an *Error of a known class and comes without a store;
@@ -90,6 +91,13 @@ func FuzzDecode(f *testing.F) {
 
 func fuzzOne(t *testing.T, data []byte) {
 	opts := Options{MaxLength: 1 << 24}
+	// Skipping every value: never a panic, a well-formed error; when the
+	// full decode succeeds, so does the skip, over the same bytes.
+	skip := &selecting{want: func(int) bool { return false }}
+	sinfo, serr := Decode(bytes.NewReader(data), skip, opts)
+	if serr != nil {
+		checkErr(t, serr)
+	}
 	s, info, err := Load(bytes.NewReader(data), opts)
 	if err != nil {
 		checkErr(t, err)
@@ -97,6 +105,13 @@ func fuzzOne(t *testing.T, data []byte) {
 			t.Fatal("store returned with an error")
 		}
 		return
+	}
+	if serr != nil {
+		t.Fatalf("decodes, but skipping every value fails: %v", serr)
+	}
+	if sinfo.Keys != info.Keys+info.EmptySkipped || sinfo.Bytes != info.Bytes {
+		t.Fatalf("skipping every value: %d keys, %d bytes; decoding: %d keys + %d empty, %d bytes",
+			sinfo.Keys, sinfo.Bytes, info.Keys, info.EmptySkipped, info.Bytes)
 	}
 	s2, _, err := Load(iotest.OneByteReader(bytes.NewReader(data)), opts)
 	if err != nil {

@@ -1,5 +1,7 @@
 package rdbload
 
+import "encoding/binary"
+
 // lzfMaxRatio bounds how much LZF can expand: the longest back reference
 // (3 input bytes) produces 264 output bytes. A claimed uncompressed length
 // beyond clen*lzfMaxRatio is corrupt, which bounds the allocation by the
@@ -9,6 +11,12 @@ const lzfMaxRatio = 88
 // lzfDecompress decompresses in into out, which must be exactly the
 // uncompressed length; it reports false on malformed input or a length
 // mismatch (as Redis's lzf_decompress(...) != len check does).
+//
+// Where the buffers have room, short literal runs and back references are
+// copied 8 bytes at a time (a back reference closer than 8 bytes as its
+// repeating pattern), writing up to 15 bytes past the run's end: those
+// bytes of out are not final yet and are overwritten by what follows (a
+// back reference only reads bytes before op, which are final).
 func lzfDecompress(in, out []byte) bool {
 	ip, op := 0, 0
 	for ip < len(in) {
@@ -19,7 +27,12 @@ func lzfDecompress(in, out []byte) bool {
 			if op+n > len(out) || ip+n > len(in) {
 				return false
 			}
-			copy(out[op:op+n], in[ip:ip+n])
+			if n <= 16 && ip+16 <= len(in) && op+16 <= len(out) {
+				binary.LittleEndian.PutUint64(out[op:], binary.LittleEndian.Uint64(in[ip:]))
+				binary.LittleEndian.PutUint64(out[op+8:], binary.LittleEndian.Uint64(in[ip+8:]))
+			} else {
+				copy(out[op:op+n], in[ip:ip+n])
+			}
 			op += n
 			ip += n
 			continue
@@ -41,6 +54,27 @@ func lzfDecompress(in, out []byte) bool {
 		n += 2
 		if op+n > len(out) || ref < 0 {
 			return false
+		}
+		if dist := op - ref; op+n+8 <= len(out) {
+			if dist >= 8 {
+				for i := 0; i < n; i += 8 {
+					binary.LittleEndian.PutUint64(out[op+i:], binary.LittleEndian.Uint64(out[ref+i:]))
+				}
+			} else {
+				// The run repeats the last dist bytes: store 8 bytes of
+				// that pattern every multiple of dist.
+				var pat [8]byte
+				for j := range pat {
+					pat[j] = out[ref+j%dist]
+				}
+				w := binary.LittleEndian.Uint64(pat[:])
+				step := 8 - 8%dist
+				for i := 0; i < n; i += step {
+					binary.LittleEndian.PutUint64(out[op+i:], w)
+				}
+			}
+			op += n
+			continue
 		}
 		// The copy may overlap its own output (a run repeating the last
 		// op-ref bytes). Copying out[ref:op] as a whole keeps the result

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"strconv"
+	"unsafe"
 
 	"github.com/redis-follower/redis-follower/internal/rdb"
 )
@@ -332,6 +333,20 @@ func (a *arena) copy(b []byte) []byte {
 	out := a.alloc(len(b))
 	copy(out, b)
 	return out
+}
+
+// str returns b as a string carved from the arena (a map key or member
+// name sharing the collection's chunks; its bytes are never written
+// again). A nil arena allocates it on its own.
+func (a *arena) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if a == nil {
+		return string(b)
+	}
+	c := a.copy(b)
+	return unsafe.String(unsafe.SliceData(c), len(c))
 }
 
 func (a *arena) appendInt(v int64) []byte {

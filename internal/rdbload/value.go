@@ -9,8 +9,9 @@ import (
 	"github.com/redis-follower/redis-follower/internal/store"
 )
 
-// capHint bounds every size hint taken from the input: collections grow
-// as elements arrive, never preallocated from a count the input claims.
+// capHint bounds the size hints taken from the input when the input's
+// size is unknown: collections then grow as elements arrive, never
+// preallocated from a count the input claims (see decoder.sizeHint).
 const capHint = 1 << 10
 
 // ebExpireTimeMax is the largest hash field expiry Redis accepts
@@ -63,7 +64,7 @@ func (d *decoder) readLinkedList() (*store.Entry, error) {
 	if err != nil || n == 0 {
 		return nil, err
 	}
-	l := store.NewList(min(n, capHint))
+	l := store.NewList(d.sizeHint(n, 1))
 	d.arena.reset(0)
 	for i := 0; i < n; i++ {
 		v, err := d.readStringOwned(&d.arena)
@@ -80,13 +81,14 @@ func (d *decoder) readHashtableSet() (*store.Entry, error) {
 	if err != nil || n == 0 {
 		return nil, err
 	}
-	s := store.NewSet(min(n, capHint))
+	s := store.NewSet(d.sizeHint(n, 1))
+	d.arena.reset(0)
 	for i := 0; i < n; i++ {
 		v, err := d.readString()
 		if err != nil {
 			return nil, err
 		}
-		if !s.AddNewString(string(v)) {
+		if !s.AddNewString(d.arena.str(v)) {
 			return nil, corrupt("duplicate set member " + quoteShort(v))
 		}
 	}
@@ -98,13 +100,14 @@ func (d *decoder) readSkiplistZSet(binaryScores bool) (*store.Entry, error) {
 	if err != nil || n == 0 {
 		return nil, err
 	}
-	z := store.NewZSet(min(n, capHint))
+	z := store.NewZSet(d.sizeHint(n, 2))
+	d.arena.reset(0)
 	for i := 0; i < n; i++ {
 		v, err := d.readString()
 		if err != nil {
 			return nil, err
 		}
-		member := string(v)
+		member := d.arena.str(v)
 		var score float64
 		if binaryScores {
 			score, err = d.readBinaryDouble()
@@ -140,14 +143,14 @@ func (d *decoder) readHashtableHash() (*store.Entry, error) {
 	if err != nil || n == 0 {
 		return nil, err
 	}
-	h := store.NewHash(min(n, capHint))
+	h := store.NewHash(d.sizeHint(n, 2))
 	d.arena.reset(0)
 	for i := 0; i < n; i++ {
 		f, err := d.readString()
 		if err != nil {
 			return nil, err
 		}
-		field := string(f)
+		field := d.arena.str(f)
 		v, err := d.readStringOwned(&d.arena)
 		if err != nil {
 			return nil, err
@@ -174,7 +177,7 @@ func (d *decoder) readHashMetadata(withMin bool) (*store.Entry, error) {
 	if err != nil || n == 0 {
 		return nil, err
 	}
-	h := store.NewHash(min(n, capHint))
+	h := store.NewHash(d.sizeHint(n, 2))
 	d.arena.reset(0)
 	for i := 0; i < n; i++ {
 		ttl, err := d.readLength()
@@ -195,7 +198,7 @@ func (d *decoder) readHashMetadata(withMin bool) (*store.Entry, error) {
 		if err != nil {
 			return nil, err
 		}
-		field := string(f)
+		field := d.arena.str(f)
 		v, err := d.readStringOwned(&d.arena)
 		if err != nil {
 			return nil, err
@@ -217,14 +220,14 @@ func (d *decoder) readValkeyHash2() (*store.Entry, error) {
 	if err != nil || n == 0 {
 		return nil, err
 	}
-	h := store.NewHash(min(n, capHint))
+	h := store.NewHash(d.sizeHint(n, 2))
 	d.arena.reset(0)
 	for i := 0; i < n; i++ {
 		f, err := d.readString()
 		if err != nil {
 			return nil, err
 		}
-		field := string(f)
+		field := d.arena.str(f)
 		v, err := d.readStringOwned(&d.arena)
 		if err != nil {
 			return nil, err
@@ -348,6 +351,28 @@ func (d *decoder) listFromZiplist(l *store.List, blob []byte) error {
 type elems interface {
 	next() (bool, error)
 	cur() ([]byte, int64, bool)
+	hint() int
+}
+
+// hint is a bounded element-count hint for presizing: the declared count,
+// at most one element per 2 bytes of blob (the smallest listpack and
+// ziplist entries).
+func (it *lpIter) hint() int { return countHint(it.count, len(it.b)) }
+func (it *zlIter) hint() int { return countHint(it.count, len(it.b)) }
+
+func countHint(count, blob int) int {
+	if count < 0 || count > blob/2 {
+		return blob / 2
+	}
+	return count
+}
+
+// intsetHint is the member count of an intset blob, bounded by its size.
+func intsetHint(b []byte) int {
+	if len(b) < 8 {
+		return 0
+	}
+	return min(int(binary.LittleEndian.Uint32(b[4:])), (len(b)-8)/2)
 }
 
 func (it *lpIter) cur() ([]byte, int64, bool) { return it.s, it.v, it.isInt }
@@ -380,7 +405,7 @@ func (d *decoder) readBlobObject(t byte) (*store.Entry, error) {
 	case rdb.TypeHashZipmap:
 		h := store.NewHash(0)
 		err := zipmapWalk(blob, func(f, v []byte) error {
-			if !h.SetNewString(string(f), d.arena.copy(v)) {
+			if !h.SetNewString(d.arena.str(f), d.arena.copy(v)) {
 				return corrupt("duplicate hash field " + quoteShort(f))
 			}
 			return nil
@@ -399,9 +424,9 @@ func (d *decoder) readBlobObject(t byte) (*store.Entry, error) {
 		}
 		return store.NewListEntry(l), nil
 	case rdb.TypeSetIntset:
-		s := store.NewSet(0)
+		s := store.NewSet(intsetHint(blob))
 		err := intsetWalk(blob, func(v int64) error {
-			s.AddNewString(strconv.FormatInt(v, 10))
+			s.AddNewString(d.arena.str(strconv.AppendInt(d.num[:0], v, 10)))
 			return nil
 		})
 		if err != nil {
@@ -448,7 +473,7 @@ func (d *decoder) readBlobObject(t byte) (*store.Entry, error) {
 }
 
 func (d *decoder) setFrom(it elems) (*store.Entry, error) {
-	s := store.NewSet(0)
+	s := store.NewSet(it.hint())
 	for {
 		ok, err := it.next()
 		if err != nil {
@@ -458,7 +483,7 @@ func (d *decoder) setFrom(it elems) (*store.Entry, error) {
 			break
 		}
 		m := text(it, d.num[:])
-		if !s.AddNewString(string(m)) {
+		if !s.AddNewString(d.arena.str(m)) {
 			return nil, corrupt("duplicate set member " + quoteShort(m))
 		}
 	}
@@ -469,7 +494,7 @@ func (d *decoder) setFrom(it elems) (*store.Entry, error) {
 }
 
 func (d *decoder) zsetFrom(it elems) (*store.Entry, error) {
-	z := store.NewZSet(0)
+	z := store.NewZSet(it.hint() / 2)
 	for {
 		ok, err := it.next()
 		if err != nil {
@@ -478,7 +503,7 @@ func (d *decoder) zsetFrom(it elems) (*store.Entry, error) {
 		if !ok {
 			break
 		}
-		member := string(text(it, d.num[:]))
+		member := d.arena.str(text(it, d.num[:]))
 		if ok, err = it.next(); err != nil {
 			return nil, err
 		}
@@ -505,7 +530,11 @@ func (d *decoder) zsetFrom(it elems) (*store.Entry, error) {
 // hashFrom reads field/value pairs, or field/value/expiry triples when
 // withTTL (absolute ms, 0 none).
 func (d *decoder) hashFrom(it elems, withTTL bool) (*store.Entry, error) {
-	h := store.NewHash(0)
+	per := 2
+	if withTTL {
+		per = 3
+	}
+	h := store.NewHash(it.hint() / per)
 	for {
 		ok, err := it.next()
 		if err != nil {
@@ -514,7 +543,7 @@ func (d *decoder) hashFrom(it elems, withTTL bool) (*store.Entry, error) {
 		if !ok {
 			break
 		}
-		field := string(text(it, d.num[:]))
+		field := d.arena.str(text(it, d.num[:]))
 		if ok, err = it.next(); err != nil {
 			return nil, err
 		}
