@@ -133,6 +133,9 @@ func TestSentinelFailover(t *testing.T) {
 		st := r.f.Status()
 		return st.MasterAddr == rep.Addr && st.State == follower.StateStreaming && rep.Info("replication", "role") == "master"
 	})
+	redistest.WaitFor(t, 10*time.Second, "the +switch-master event", func() bool {
+		return strings.Contains(r.logs.String(), "the master moved")
+	})
 	if got := s.Do("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"); fmt.Sprint(got) != fmt.Sprintf("[127.0.0.1 %d]", rep.Port) {
 		t.Fatalf("sentinel promoted %v, want the stock replica %s", got, rep.Addr)
 	}
