@@ -442,22 +442,27 @@ func (d *decoder) keyRecord(t byte, expire int64, hasExpire bool, meta KeyMeta) 
 	}
 	d.inDB = true
 	start := d.rd.offset() - 1
-	kv, err := d.readString()
-	if err != nil {
-		return d.wrap(err, "reading a key name")
-	}
-	if d.sel != nil && !d.sel.WantKey(d.db, kv, t) {
-		return d.skippedRecord(d.sel, t, kv, start, expire, hasExpire, meta)
-	}
 	var e *store.Entry
-	if t == rdb.TypeString {
-		e, err = d.stringRecord(kv)
-	} else {
-		d.key, d.hasKey = string(kv), true
-		e, err = d.readObject(t)
+	if t == rdb.TypeString && d.sel == nil {
+		e = d.fastString()
 	}
-	if err != nil {
-		return d.wrap(err, "reading a "+typeName(t, d.valkey)+" value")
+	if e == nil {
+		kv, err := d.readString()
+		if err != nil {
+			return d.wrap(err, "reading a key name")
+		}
+		if d.sel != nil && !d.sel.WantKey(d.db, kv, t) {
+			return d.skippedRecord(d.sel, t, kv, start, expire, hasExpire, meta)
+		}
+		if t == rdb.TypeString {
+			e, err = d.stringRecord(kv)
+		} else {
+			d.key, d.hasKey = string(kv), true
+			e, err = d.readObject(t)
+		}
+		if err != nil {
+			return d.wrap(err, "reading a "+typeName(t, d.valkey)+" value")
+		}
 	}
 	end := d.rd.offset()
 	if e == nil {
@@ -522,23 +527,9 @@ func (d *decoder) stringRecord(kv []byte) (*store.Entry, error) {
 		}
 		return store.NewString(v), nil // v is owned
 	}
-	var e *store.Entry
-	var buf []byte
-	switch n := kl + len(v); {
-	case n <= 8:
-		e, buf = embed[[8]byte]()
-	case n <= 40:
-		e, buf = embed[[40]byte]()
-	case n <= 72:
-		e, buf = embed[[72]byte]()
-	case n <= 136:
-		e, buf = embed[[136]byte]()
-	case n <= 200:
-		e, buf = embed[[200]byte]()
-	case n <= 456:
-		e, buf = embed[[456]byte]()
-	default:
-		buf = make([]byte, n)
+	e, buf := newEmbedded(kl + len(v))
+	if e == nil {
+		buf = make([]byte, kl+len(v))
 	}
 	copy(buf, d.kbuf)
 	copy(buf[kl:], v)
@@ -549,6 +540,75 @@ func (d *decoder) stringRecord(kv []byte) (*store.Entry, error) {
 	}
 	*e = *store.NewString(val)
 	return e, nil
+}
+
+// maxEmbedded is the most key and value bytes allocated with the entry.
+const maxEmbedded = 456
+
+// newEmbedded allocates an entry with room for n (<= maxEmbedded) bytes,
+// in the smallest size class that fits (64 to 512 bytes in all); e is nil
+// when n is larger.
+func newEmbedded(n int) (e *store.Entry, buf []byte) {
+	switch {
+	case n <= 8:
+		return embed[[8]byte]()
+	case n <= 40:
+		return embed[[40]byte]()
+	case n <= 72:
+		return embed[[72]byte]()
+	case n <= 136:
+		return embed[[136]byte]()
+	case n <= 200:
+		return embed[[200]byte]()
+	case n <= maxEmbedded:
+		return embed[[maxEmbedded]byte]()
+	}
+	return nil, nil
+}
+
+// fastString decodes a string record (after its type byte) in the common
+// case: the key and a raw value with 6- or 14-bit lengths, together at
+// most maxEmbedded bytes, all in the read buffer. It consumes nothing and
+// returns nil otherwise.
+func (d *decoder) fastString() *store.Entry {
+	rd := d.rd
+	p := rd.buf[rd.r:rd.w]
+	if len(p) < 2 {
+		return nil
+	}
+	kl, h := 0, 0
+	switch p[0] >> 6 {
+	case rdb.Len6Bit:
+		kl, h = int(p[0]&0x3f), 1
+	case rdb.Len14Bit:
+		kl, h = int(p[0]&0x3f)<<8|int(p[1]), 2
+	default:
+		return nil
+	}
+	if kl == 0 || h+kl+2 > len(p) {
+		return nil
+	}
+	key := p[h : h+kl]
+	p = p[h+kl:]
+	vl, vh := 0, 0
+	switch p[0] >> 6 {
+	case rdb.Len6Bit:
+		vl, vh = int(p[0]&0x3f), 1
+	case rdb.Len14Bit:
+		vl, vh = int(p[0]&0x3f)<<8|int(p[1]), 2
+	default:
+		return nil
+	}
+	if kl+vl > maxEmbedded || uint64(max(kl, vl)) > d.maxLen || vh+vl > len(p) {
+		return nil
+	}
+	e, buf := newEmbedded(kl + vl)
+	copy(buf, key)
+	copy(buf[kl:], p[vh:vh+vl])
+	rd.r += h + kl + vh + vl
+	d.key, d.hasKey = unsafe.String(unsafe.SliceData(buf), kl), true
+	*e = *store.NewString(buf[kl : kl+vl : kl+vl])
+	return e
 }
 
 // embedded is an entry allocated together with the bytes of its key name

@@ -19,10 +19,13 @@ func TestStringKeySharesValue(t *testing.T) {
 		key(0, "").str("empty-key").
 		key(0, "long").str(long).
 		key(0, "k2").str("").
+		key(0, strings.Repeat("K", 100)).str(strings.Repeat("v", 300)). // 14-bit lengths, embedded
+		key(0, strings.Repeat("L", 200)).str(strings.Repeat("w", 300)). // past the embedded size
 		end()
 	s, _ := load(t, b)
 	want := map[string]string{
 		"k1": "v1", "int": "-1234", "lzf": strings.Repeat("a", 100), "": "empty-key", "long": long, "k2": "",
+		strings.Repeat("K", 100): strings.Repeat("v", 300), strings.Repeat("L", 200): strings.Repeat("w", 300),
 	}
 	for k, v := range want {
 		e := get(t, s, 0, k)
