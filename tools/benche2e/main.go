@@ -258,6 +258,13 @@ func procRSS(pid int) int64 {
 	return 0
 }
 
+// markOffset writes a key so the master's offset is past anything a
+// loading follower ACKs (0), and returns the offset to wait for.
+func markOffset(m *server) int64 {
+	m.c.Incr(context.Background(), "benche2e:marker")
+	return infoInt(m.c, "replication", "master_repl_offset")
+}
+
 func mb(b int64) string { return fmt.Sprintf("%.0f MB", float64(b)/(1<<20)) }
 
 func median(d []time.Duration) time.Duration {
@@ -407,7 +414,7 @@ func (e *env) memory() error {
 		return fmt.Errorf("%s: %w (run make build)", e.o.bin, err)
 	}
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	target := infoInt(m.c, "replication", "master_repl_offset")
+	target := markOffset(m)
 	if err := waitUntil(10*time.Minute, "the follower binary", func() bool { return replicaAcked(m.c, fport) >= target }); err != nil {
 		return err
 	}
@@ -663,11 +670,17 @@ func (e *env) restart() error {
 	fdir := filepath.Join(e.dir, "restart-follower")
 	fport := freePort()
 	args := []string{"sync", "--dir", fdir, "--announce-port", strconv.Itoa(fport), "redis://" + m.addr}
+	logf, err := os.Create(filepath.Join(e.dir, "restart-follower.log"))
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
 	cmd := exec.Command(e.o.bin, args...)
+	cmd.Stderr = logf
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	target := infoInt(m.c, "replication", "master_repl_offset")
+	target := markOffset(m)
 	if err := waitUntil(10*time.Minute, "the follower binary", func() bool { return replicaAcked(m.c, fport) >= target }); err != nil {
 		cmd.Process.Kill()
 		return err
@@ -677,18 +690,20 @@ func (e *env) restart() error {
 	partial := infoInt(m.c, "stats", "sync_partial_ok")
 	t0 = time.Now()
 	cmd = exec.Command(e.o.bin, args...)
+	cmd.Stderr = logf
 	if err := cmd.Start(); err != nil {
 		return err
 	}
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	target = infoInt(m.c, "replication", "master_repl_offset")
+	target = markOffset(m)
 	// The restarted follower ACKs right after its +CONTINUE.
 	err = waitUntil(10*time.Minute, "the restarted follower", func() bool {
 		return infoInt(m.c, "stats", "sync_partial_ok") > partial && replicaAcked(m.c, fport) >= target
 	})
 	oursT := time.Since(t0)
 	if err != nil {
-		return err
+		b, _ := os.ReadFile(logf.Name())
+		return fmt.Errorf("%w; follower log:\n%s", err, b)
 	}
 	ratio := oursT.Seconds() / stockT.Seconds()
 	r.line("\n## 5. Restart to streaming with a %d-key data directory\n", e.o.keys)
