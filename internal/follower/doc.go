@@ -37,7 +37,10 @@
 //     counts the follower only once a write is visible in its store:
 //     "REPLCONF ACK 0" while a full sync loads, then the applied offset
 //     every AckInterval and at once on REPLCONF GETACK (answered when the
-//     applier reaches it).
+//     applier reaches it). Like a stock replica's, an ACK is not a
+//     durability promise: under fsync everysec a power failure can lose up
+//     to a second of acknowledged stream, which the next start fetches
+//     again if the master's backlog still holds it.
 //   - Full sync: the payload is teed to a temp file while it is decoded;
 //     once the CRC checked out the stream starts flowing into a new
 //     journal history, the temp file (with the +FULLRESYNC state appended

@@ -380,7 +380,8 @@ func TestMasterClosesMidRDB(t *testing.T) {
 			fill(t, m, 3000)
 			p := redistest.NewProxy(t, m.Addr)
 			p.CutNextAfter(200 << 10)
-			r := start(t, config(p.Addr, t.TempDir(), nil))
+			dir := t.TempDir()
+			r := start(t, config(p.Addr, dir, nil))
 			total := int(m.Client.DBSize(context.Background()).Val())
 			// Until the sync commits, the store is empty; after, complete.
 			var sawPartial bool
@@ -405,6 +406,7 @@ func TestMasterClosesMidRDB(t *testing.T) {
 			if !strings.Contains(r.logs.String(), "full sync failed") && !strings.Contains(r.logs.String(), "reconnecting") {
 				t.Fatalf("the failed attempt was not logged")
 			}
+			assertNoTemp(t, dir) // the cut payload's temp file is gone
 		})
 	}
 }

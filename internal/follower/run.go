@@ -3,6 +3,7 @@ package follower
 import (
 	"context"
 	"errors"
+	"net"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -142,6 +143,11 @@ func (r *runner) connecting() State {
 	}
 	cfg := f.cfg.Link
 	cfg.Addr = addr
+	if cfg.TLS != nil && cfg.TLS.ServerName == "" && !cfg.TLS.InsecureSkipVerify {
+		// A master found through Sentinel: verify the name it is reached by.
+		cfg.TLS = cfg.TLS.Clone()
+		cfg.TLS.ServerName, _, _ = net.SplitHostPort(addr)
+	}
 	link, err := psync.Dial(r.ctx, cfg, replID, tip.Offset)
 	if err != nil {
 		r.err = err

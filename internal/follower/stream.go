@@ -118,7 +118,6 @@ func (f *Follower) readLoop(src io.Reader, fr *framer) error {
 		if n > 0 {
 			good, perr := fr.feed(buf[:n])
 			if aerr := f.j.Append(buf[:good], fr.commit, fr.cdb); aerr != nil {
-				f.diskErrors.Add(1)
 				return disk(aerr)
 			}
 			if perr != nil {
