@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"testing/iotest"
 
@@ -134,7 +133,9 @@ func checkErr(t *testing.T, err error) {
 	if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrUnsupported) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Fatalf("error of no known class: %v", err)
 	}
-	if e.Offset < 0 || e.Msg == "" || strings.Contains(err.Error(), "%!") {
+	// (The package formats its messages without fmt, so there is no "%!"
+	// verb artifact to look for: quoted input bytes may contain "%!".)
+	if e.Offset < 0 || e.Msg == "" {
 		t.Fatalf("badly formed error: %+v", e)
 	}
 }
