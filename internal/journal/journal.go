@@ -232,6 +232,8 @@ func (j *Journal) Recover(base State) (Recovery, error) {
 	}
 	if mismatch != nil {
 		j.chain = nil
+		j.end, j.commit, j.tipDB = base.Offset, base.Offset, base.DB
+		j.mem.reset(base.Offset)
 		return rec, mismatch
 	}
 	j.end, j.commit, j.tipDB = off, off, base.DB
