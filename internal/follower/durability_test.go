@@ -419,3 +419,56 @@ func TestUnwritableDirectory(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestFullSyncCommitFailureRollsBack: the snapshot rename of a second full
+// sync fails; the follower keeps serving the old data under the old state,
+// waits for the disk, and completes the sync afterwards.
+func TestFullSyncCommitFailureRollsBack(t *testing.T) {
+	m := redistest.Start(t)
+	fill(t, m, 300)
+	p := redistest.NewProxy(t, m.Addr)
+	dir := t.TempDir()
+	cfg := config(p.Addr, dir, nil)
+	var failRename atomic.Bool
+	follower.SetDiskFault(&cfg, func(op string) error {
+		if (op == "rename" || op == "probe") && failRename.Load() {
+			return syscall.EIO
+		}
+		return nil
+	})
+	r := start(t, cfg)
+	waitCaughtUp(t, r, m)
+	oldID := r.f.Status().ReplID
+	failRename.Store(true)
+	// Disconnected, the master changes history and writes; back, the
+	// follower must full-sync.
+	p.SetTarget("127.0.0.1:1")
+	p.CutAll()
+	m.Do("DEBUG", "CHANGE-REPL-ID")
+	if err := dbConn(t, m, 0).Set(t.Context(), "only-in-the-second-sync", "1", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	p.SetTarget(m.Addr)
+	redistest.WaitFor(t, 20*time.Second, "the failed commit", func() bool { return r.f.Status().State == follower.StateDiskWait })
+	st := r.f.Status()
+	if st.ReplID != oldID || st.FullSyncs != 1 || has(r.f, 0, "only-in-the-second-sync") {
+		t.Fatalf("after the failed commit: replid %s (old %s), %d full syncs, new key visible %v", st.ReplID, oldID, st.FullSyncs, has(r.f, 0, "only-in-the-second-sync"))
+	}
+	if snap := snapshotState(t, dir); snap.ReplID != oldID {
+		t.Fatalf("dump.rdb holds replid %s, want the old %s", snap.ReplID, oldID)
+	}
+	assertNoTemp(t, dir)
+	failRename.Store(false)
+	redistest.WaitFor(t, 20*time.Second, "the second full sync", func() bool { return r.f.Status().FullSyncs == 2 })
+	waitCaughtUp(t, r, m)
+	compare(t, r, m)
+	if !has(r.f, 0, "only-in-the-second-sync") {
+		t.Fatal("the second sync's key is missing")
+	}
+	if err := r.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	if snap := snapshotState(t, dir); snap.ReplID != m.Info("replication", "master_replid") {
+		t.Fatalf("dump.rdb holds replid %s after the sync", snap.ReplID)
+	}
+}
