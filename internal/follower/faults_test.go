@@ -196,6 +196,9 @@ func TestCorruptRDBByte(t *testing.T) {
 			}
 			compare(t, r, m)
 			wantSyncs(t, m, 2, 0)
+			redistest.WaitFor(t, 5*time.Second, "the failed attempt's link to close", func() bool {
+				return m.InfoInt("replication", "connected_slaves") == 1
+			})
 			if st := r.f.Status(); st.FullSyncs != 1 {
 				t.Fatalf("follower counted %d full syncs, want 1 (the corrupt one never committed)", st.FullSyncs)
 			}

@@ -317,6 +317,7 @@ func (r *runner) streaming() State {
 // errors drop the replication state (the next sync is full).
 func (r *runner) backingOff() State {
 	f := r.f
+	r.closeLink() // a failed full sync or PSYNC leaves its link open
 	if r.ctx.Err() != nil {
 		return StateStopped
 	}
