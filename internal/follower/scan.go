@@ -74,6 +74,13 @@ const maxDigits = 19
 // scanInt reads a CRLF-terminated decimal at b[i:] under resp's rules
 // (optional '-', no leading zero, no "-0", at most 19 digits).
 func scanInt(b []byte, i int) (v, next int, st scanState) {
+	// Fast paths: most counts and lengths have one or two digits.
+	if i+2 < len(b) && b[i+1] == '\r' && b[i+2] == '\n' && b[i] >= '0' && b[i] <= '9' {
+		return int(b[i] - '0'), i + 3, scanOK
+	}
+	if i+3 < len(b) && b[i+2] == '\r' && b[i+3] == '\n' && b[i] >= '1' && b[i] <= '9' && b[i+1] >= '0' && b[i+1] <= '9' {
+		return int(b[i]-'0')*10 + int(b[i+1]-'0'), i + 4, scanOK
+	}
 	start := i
 	neg := false
 	if i < len(b) && b[i] == '-' {

@@ -77,3 +77,36 @@ func TestFramerSplitAnywhere(t *testing.T) {
 		t.Fatalf("inline command: good %d err %v", good, err)
 	}
 }
+
+// TestFramerSplitMatchesWhole: however a stream (valid, or ending in
+// garbage) is cut into reads, the framer reaches the same boundaries and
+// counts the same good bytes as when it gets the stream whole.
+func TestFramerSplitMatchesWhole(t *testing.T) {
+	stream := benchStream()[:50000]
+	r := rand.New(rand.NewPCG(5, 6))
+	for iter := range 300 {
+		s := stream[:r.IntN(len(stream))]
+		if iter%3 == 0 {
+			s = append(append([]byte(nil), s...), "*2\r\n$3\r\nGET\r\n$x\r\n"...) // garbage at the end
+		}
+		whole := newFramer(journal.State{}, resp.DefaultLimits)
+		wantGood, wantErr := whole.feed(s)
+		split := newFramer(journal.State{}, resp.DefaultLimits)
+		var good int
+		var err error
+		for b := s; len(b) > 0 && err == nil; {
+			k := 1 + r.IntN(min(len(b), 3000))
+			var g int
+			g, err = split.feed(b[:k])
+			good += g
+			b = b[k:]
+		}
+		if (err != nil) != (wantErr != nil) || split.commit != whole.commit || split.cdb != whole.cdb || split.inMulti != whole.inMulti {
+			t.Fatalf("split: commit %d db %d multi %v err %v; whole: commit %d db %d multi %v err %v",
+				split.commit, split.cdb, split.inMulti, err, whole.commit, whole.cdb, whole.inMulti, wantErr)
+		}
+		if err == nil && (good != len(s) || wantGood != len(s)) {
+			t.Fatalf("good %d/%d of %d", good, wantGood, len(s))
+		}
+	}
+}

@@ -19,10 +19,10 @@ import (
 // SELECT, for the DB selected at each boundary.
 type framer struct {
 	lim     resp.Limits
-	pend    []byte // bytes after the last complete command
-	need    int    // parse again once pend holds this many bytes
-	args    [][]byte
-	pos     int64 // offset after the last complete command
+	pend    []byte   // a command split across reads, so far
+	need    int      // parse pend again once it holds this many bytes
+	args    [][]byte // scratch for ParseCommand's error
+	pos     int64    // offset after the last complete command
 	inMulti bool
 	db      int
 	commit  int64 // last boundary outside MULTI
@@ -36,55 +36,78 @@ func newFramer(at journal.State, lim resp.Limits) *framer {
 // feed frames p, the next bytes of the stream. It returns how many bytes
 // of p belong to well-formed commands or to a command still incomplete
 // (all of p, unless err is a protocol error: then the bytes from the
-// offending command on are not counted).
+// offending command on are not counted). Only a command split across
+// reads is copied (into pend), and only up to its end.
 func (fr *framer) feed(p []byte) (good int, err error) {
-	old := len(fr.pend)
-	buf := p
-	if old > 0 {
-		if old+len(p) < fr.need {
-			fr.pend = append(fr.pend, p...)
-			return len(p), nil
+	i := 0 // where p is parsed in place
+	for len(fr.pend) > 0 {
+		// At least a few hundred bytes: a header split across reads
+		// completes at once (bytes beyond the command are handed back).
+		k := min(max(fr.need-len(fr.pend), 512), len(p)-i)
+		fr.pend = append(fr.pend, p[i:i+k]...)
+		i += k
+		if len(fr.pend) < fr.need {
+			return len(p), nil // p ended inside the command
 		}
-		fr.pend = append(fr.pend, p...)
-		buf = fr.pend
-	}
-	i := 0
-	for i < len(buf) {
-		n, need, argc, name, arg1, bad := scanCommand(buf[i:], fr.lim)
+		n, need, argc, name, arg1, bad := scanCommand(fr.pend, fr.lim)
 		if bad {
-			_, _, _, perr := resp.ParseCommand(buf[i:], fr.args, fr.lim)
-			if perr == nil { // cannot happen: FuzzScanCommand
-				perr = &resp.ProtocolError{Msg: "command rejected by the stream reader"}
-			}
+			err := fr.protocolError(fr.pend)
 			fr.pend = fr.pend[:0]
-			return max(0, i-old), perr
+			return 0, err
 		}
 		if n == 0 {
+			fr.need = need
+			if i == len(p) {
+				return len(p), nil
+			}
+			continue
+		}
+		i -= len(fr.pend) - n // bytes after the command are p's: parse them in place
+		fr.pend, fr.need = fr.pend[:0], 0
+		fr.command(n, argc, name, arg1)
+	}
+	for i < len(p) {
+		n, need, argc, name, arg1, bad := scanCommand(p[i:], fr.lim)
+		if bad {
+			return i, fr.protocolError(p[i:])
+		}
+		if n == 0 {
+			fr.pend = append(fr.pend[:0], p[i:]...)
 			fr.need = need
 			break
 		}
 		i += n
-		fr.pos += int64(n)
-		switch {
-		case isCmd(name, "MULTI"):
-			fr.inMulti = true
-		case isCmd(name, "EXEC"):
-			fr.inMulti = false
-		case isCmd(name, "SELECT") && argc == 2:
-			if db, err := strconv.Atoi(string(arg1)); err == nil && db >= 0 {
-				fr.db = db
-			}
-		}
-		if !fr.inMulti {
-			fr.commit, fr.cdb = fr.pos, fr.db
-		}
-	}
-	if i == len(buf) {
-		fr.pend, fr.need = fr.pend[:0], 0
-	} else {
-		fr.pend = append(fr.pend[:0], buf[i:]...)
+		fr.command(n, argc, name, arg1)
 	}
 	return len(p), nil
+}
+
+// command accounts for one complete command of n bytes.
+func (fr *framer) command(n, argc int, name, arg1 []byte) {
+	fr.pos += int64(n)
+	switch {
+	case isCmd(name, "MULTI"):
+		fr.inMulti = true
+	case isCmd(name, "EXEC"):
+		fr.inMulti = false
+	case isCmd(name, "SELECT") && argc == 2:
+		if db, err := strconv.Atoi(string(arg1)); err == nil && db >= 0 {
+			fr.db = db
+		}
+	}
+	if !fr.inMulti {
+		fr.commit, fr.cdb = fr.pos, fr.db
+	}
+}
+
+// protocolError returns ParseCommand's error for b (which scanCommand
+// rejected).
+func (fr *framer) protocolError(b []byte) error {
+	_, _, _, err := resp.ParseCommand(b, fr.args, fr.lim)
+	if err == nil { // cannot happen: FuzzScanCommand
+		err = &resp.ProtocolError{Msg: "command rejected by the stream reader"}
+	}
+	return err
 }
 
 // readTask is the goroutine that drains the link into the journal.
