@@ -55,35 +55,39 @@ func lzfDecompress(in, out []byte) bool {
 		if op+n > len(out) || ref < 0 {
 			return false
 		}
-		if dist := op - ref; op+n+8 <= len(out) {
-			if dist >= 8 {
-				for i := 0; i < n; i += 8 {
-					binary.LittleEndian.PutUint64(out[op+i:], binary.LittleEndian.Uint64(out[ref+i:]))
-				}
-			} else {
-				// The run repeats the last dist bytes: store 8 bytes of
-				// that pattern every multiple of dist.
-				var pat [8]byte
-				for j := range pat {
-					pat[j] = out[ref+j%dist]
-				}
-				w := binary.LittleEndian.Uint64(pat[:])
-				step := 8 - 8%dist
-				for i := 0; i < n; i += step {
-					binary.LittleEndian.PutUint64(out[op+i:], w)
-				}
+		// Copy 8 bytes at a time while the buffer has room for the
+		// overshoot, then byte by byte (which is exactly LZF's
+		// overlapping-copy semantics).
+		i := 0
+		if dist := op - ref; dist >= 8 {
+			for ; i < n && op+i+8 <= len(out); i += 8 {
+				binary.LittleEndian.PutUint64(out[op+i:], binary.LittleEndian.Uint64(out[ref+i:]))
 			}
-			op += n
-			continue
+		} else {
+			// The run repeats the last dist bytes: store 8 bytes of that
+			// pattern every multiple of dist.
+			var w uint64
+			if dist == 1 { // a run of one byte, the most common case
+				w = uint64(out[ref]) * 0x0101010101010101
+			} else {
+				var pat [8]byte
+				for j, k := 0, 0; j < len(pat); j++ {
+					pat[j] = out[ref+k]
+					if k++; k == dist {
+						k = 0
+					}
+				}
+				w = binary.LittleEndian.Uint64(pat[:])
+			}
+			step := 8 - 8%dist
+			for ; i < n && op+i+8 <= len(out); i += step {
+				binary.LittleEndian.PutUint64(out[op+i:], w)
+			}
 		}
-		// The copy may overlap its own output (a run repeating the last
-		// op-ref bytes). Copying out[ref:op] as a whole keeps the result
-		// periodic with that distance, so the chunk doubles each round.
-		for n > 0 {
-			k := copy(out[op:op+n], out[ref:op])
-			op += k
-			n -= k
+		for ; i < n; i++ {
+			out[op+i] = out[ref+i]
 		}
+		op += n
 	}
 	return op == len(out)
 }

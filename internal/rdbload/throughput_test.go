@@ -25,12 +25,15 @@ import (
 // callback) on the same in-memory files, in the same run.
 //
 //	go test -run '^$' -bench Throughput -benchmem ./internal/rdbload/
-//	go test -run TestThroughputRatio -ratio ./internal/rdbload/ -v
+//	go test -run TestThroughputRatio -v ./internal/rdbload/ -args -ratio [-ratio.rounds 5]
 //
 // The benchmarks report MB/s (b.SetBytes) and keys/s; TestThroughputRatio
 // (opt-in with -ratio) runs them interleaved and prints ours/hdt3213.
 
-var ratio = flag.Bool("ratio", false, "run TestThroughputRatio (decode throughput vs hdt3213/rdb, interleaved benchmarks)")
+var (
+	ratio       = flag.Bool("ratio", false, "run TestThroughputRatio (decode throughput vs hdt3213/rdb, interleaved benchmarks)")
+	ratioRounds = flag.Int("ratio.rounds", 3, "TestThroughputRatio: interleaved rounds (the best of each is kept)")
+)
 
 // throughputFile is one benchmark input.
 type throughputFile struct {
@@ -40,8 +43,8 @@ type throughputFile struct {
 }
 
 var (
-	throughputOnce  sync.Once
-	throughputFiles []throughputFile
+	throughputMu    sync.Mutex
+	throughputFiles = map[string]throughputFile{}
 )
 
 // benchFiles builds (once) the inputs:
@@ -59,18 +62,37 @@ var (
 //   - mixed-synthetic: 100,000 keys of every type in compact and big
 //     encodings (mixedStore), written by rdbsave as RDB 10 with LZF.
 func benchFiles(tb testing.TB) []throughputFile {
-	throughputOnce.Do(func() {
-		throughputFiles = []throughputFile{
-			{"strings", stringsRDB(1_000_000), 1_000_000},
-			redisStringsFile(tb),
-			fileOf(tb, "mixed-fixtures", replicatedFixture(tb, "testdata/redis-7.0.15/dump.rdb", 40)),
-			fileOf(tb, "mixed-synthetic", mixedStore(100_000)),
-		}
-	})
-	if len(throughputFiles) == 0 {
-		tb.Fatal("benchmark inputs failed to build")
+	var out []throughputFile
+	for _, name := range throughputNames {
+		out = append(out, benchFile(tb, name))
 	}
-	return throughputFiles
+	return out
+}
+
+var throughputNames = []string{"strings", "strings-redis", "mixed-fixtures", "mixed-synthetic"}
+
+// benchFile builds (once) the named input.
+func benchFile(tb testing.TB, name string) throughputFile {
+	throughputMu.Lock()
+	defer throughputMu.Unlock()
+	if f, ok := throughputFiles[name]; ok {
+		return f
+	}
+	var f throughputFile
+	switch name {
+	case "strings":
+		f = throughputFile{name, stringsRDB(1_000_000), 1_000_000}
+	case "strings-redis":
+		f = redisStringsFile(tb)
+	case "mixed-fixtures":
+		f = fileOf(tb, name, replicatedFixture(tb, "testdata/redis-7.0.15/dump.rdb", 40))
+	case "mixed-synthetic":
+		f = fileOf(tb, name, mixedStore(100_000))
+	default:
+		tb.Fatalf("no benchmark input %q", name)
+	}
+	throughputFiles[name] = f
+	return f
 }
 
 func fileOf(tb testing.TB, name string, s *store.Store) throughputFile {
@@ -302,24 +324,29 @@ var throughputImpls = []struct {
 
 // BenchmarkThroughput decodes each file with each implementation.
 func BenchmarkThroughput(b *testing.B) {
-	for _, f := range benchFiles(b) {
-		for _, impl := range throughputImpls {
-			b.Run(f.name+"/"+impl.name, func(b *testing.B) { impl.fn(b, f) })
-		}
+	for _, name := range throughputNames {
+		b.Run(name, func(b *testing.B) {
+			f := benchFile(b, name)
+			for _, impl := range throughputImpls {
+				b.Run(impl.name, func(b *testing.B) { impl.fn(b, f) })
+			}
+		})
 	}
 }
 
 // TestThroughputRatio (opt-in: -ratio) runs the benchmarks interleaved,
-// three rounds, and prints MB/s, keys/s and the ratio of our Decode and
-// Load to hdt3213's Parse (best round of each). It fails when our Decode
-// is not at least 3x hdt3213 on a file: the [rdb] issue's target.
+// -ratio.rounds rounds, and prints MB/s, keys/s and the ratio of our
+// Decode and Load to hdt3213's Parse (best round of each). It fails when
+// our Decode is not at least 3x hdt3213 on a file (the [rdb] issue's
+// target): on the collection-heavy files it is not (see the report in
+// the package's bench notes).
 func TestThroughputRatio(t *testing.T) {
 	if !*ratio {
 		t.Skip("opt-in: -ratio")
 	}
 	for _, f := range benchFiles(t) {
 		best := map[string]float64{} // ns/op
-		for round := 0; round < 3; round++ {
+		for round := 0; round < *ratioRounds; round++ {
 			for _, impl := range throughputImpls {
 				res := testing.Benchmark(func(b *testing.B) { impl.fn(b, f) })
 				ns := float64(res.T.Nanoseconds()) / float64(res.N)
