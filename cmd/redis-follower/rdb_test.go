@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -389,5 +390,71 @@ func TestRDBErrors(t *testing.T) {
 	code, out, _ = runCLI(t, nil, "rdb", "--help")
 	if code != exitOK || !strings.Contains(out, "--summary") || !strings.Contains(out, "NOT verified") && !strings.Contains(out, "not verified") {
 		t.Errorf("--help: exit %d\n%s", code, out)
+	}
+}
+
+// rdbLenBytes encodes an RDB length (test helper).
+func rdbLenBytes(b []byte, n uint64) []byte {
+	switch {
+	case n < 1<<6:
+		return append(b, byte(n))
+	case n < 1<<14:
+		return append(b, byte(n>>8)|0x40, byte(n))
+	case n <= 0xffffffff:
+		return append(b, 0x80, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	}
+	b = append(b, 0x81)
+	for i := 7; i >= 0; i-- {
+		b = append(b, byte(n>>(8*i)))
+	}
+	return b
+}
+
+// moduleID is the 64-bit module type ID of a 9-character name.
+func moduleID(name string, encver uint64) uint64 {
+	const charset = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	var id uint64
+	for i := 0; i < 9; i++ {
+		id = id<<6 | uint64(strings.IndexByte(charset, name[i]))
+	}
+	return id<<10 | encver
+}
+
+// TestRDBSummaryModules: module keys are listed by type name, MODULE_AUX
+// records with their module and place, and the JSON shows module values.
+func TestRDBSummaryModules(t *testing.T) {
+	id := moduleID("mymodule1", 3)
+	// module ID, UINT opcode (2) 42, EOF opcode (0)
+	raw := append(rdbLenBytes(nil, id), 2, 42, 0)
+	s := store.New()
+	s.DB(0).PutString("m1", store.NewModuleEntry(&store.Module{TypeName: "mymodule1", ModuleID: id, Raw: raw}))
+	s.DB(1).PutString("m2", store.NewModuleEntry(&store.Module{TypeName: "mymodule1", ModuleID: id, Raw: raw}))
+	s.DB(0).PutString("s", store.NewString([]byte("v")))
+	auxID := moduleID("auxmodule", 1)
+	before := append(rdbLenBytes(nil, auxID), 2, 1, 2, 7, 0) // when 1, then UINT 7
+	after := append(rdbLenBytes(nil, auxID), 2, 2, 0)        // when 2
+	s.SetModuleAux([][]byte{before, after})
+	path := filepath.Join(t.TempDir(), "mod.rdb")
+	if err := rdbsave.WriteFile(path, s, rdbsave.Options{Version: 10}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := runCLI(t, nil, "rdb", "--summary", path)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		"module types:   1\n  mymodule1: 2 keys\n",
+		"module aux:     2 records\n  auxmodule, before the keyspace (14 bytes)\n  auxmodule, after the keyspace (12 bytes)\n",
+		"keys by type:   module 2 string 1\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, _ = runCLI(t, nil, "rdb", "--db", "1", path)
+	want := `{"db": 1, "key": "m2", "type": "module", "value": {"module": "mymodule1", "serialized": {"base64": "` +
+		base64.StdEncoding.EncodeToString(raw) + `"}}, "expire": -1}` + "\n"
+	if code != exitOK || out != want {
+		t.Errorf("module key line:\n%s\nwant\n%s", out, want)
 	}
 }
