@@ -32,6 +32,11 @@ type Options struct {
 	// MaxLength bounds any single string length and element count
 	// (DefaultMaxLength when <= 0). A longer one is reported as corrupt.
 	MaxLength int
+	// InputSize, when > 0, is the size of the input in bytes, for a
+	// reader that does not tell it (an io.TeeReader over a $<len>
+	// payload): collections are then presized from their counts bounded
+	// by the bytes left, as for a bytes.Reader, io.LimitedReader or file.
+	InputSize int64
 }
 
 // AuxField is one AUX field of the RDB header (or later in the file).
@@ -133,6 +138,9 @@ func Decode(r io.Reader, h Handler, opts Options) (*Info, error) {
 // for the collection size hints.
 func newSizedDecoder(r io.Reader, h Handler, opts Options) *decoder {
 	size := inputSize(r)
+	if opts.InputSize > 0 {
+		size = opts.InputSize
+	}
 	buf := bufSize
 	if size >= 0 && size < bufSize {
 		buf = max(int(size)+1, 256)

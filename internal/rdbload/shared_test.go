@@ -3,8 +3,11 @@ package rdbload
 import (
 	"bytes"
 	"errors"
+	"io"
 	"strings"
 	"testing"
+
+	"github.com/redis-follower/redis-follower/internal/rdb"
 )
 
 // TestStringKeySharesValue: a short string value shares its allocation
@@ -71,5 +74,27 @@ func TestHeaderHandler(t *testing.T) {
 	_, err := Decode(bytes.NewReader(b), h, Options{})
 	if err == nil || !strings.Contains(err.Error(), "no thanks") || !strings.Contains(err.Error(), "at offset 9") {
 		t.Fatalf("refused header: %v", err)
+	}
+}
+
+// TestInputSizeHints: a count larger than the input can hold never
+// reserves more than the input's bytes, whether the reader tells its size
+// or Options.InputSize does; a wrong (too small) InputSize only shrinks
+// the hints, the decode is the same.
+func TestInputSizeHints(t *testing.T) {
+	b := newRDB("REDIS0011").selectDB(0).key(rdb.TypeSet, "s").len(3).str("a").str("b").str("c").end()
+	for _, opts := range []Options{{}, {InputSize: int64(len(b))}, {InputSize: 1}} {
+		s, _, err := Load(io.MultiReader(bytes.NewReader(b)), opts) // hides the size
+		if err != nil || s.DB(0).GetString("s").Set().Len() != 3 {
+			t.Fatalf("%+v: %v", opts, err)
+		}
+	}
+	d := newSizedDecoder(bytes.NewReader(b), nil, Options{})
+	if d.size != int64(len(b)) || d.sizeHint(1<<30, 1) != len(b) || d.sizeHint(10, 1) != 10 {
+		t.Errorf("size %d, hints %d %d", d.size, d.sizeHint(1<<30, 1), d.sizeHint(10, 1))
+	}
+	d = newSizedDecoder(io.MultiReader(bytes.NewReader(b)), nil, Options{})
+	if d.size != -1 || d.sizeHint(1<<30, 1) != capHint {
+		t.Errorf("unknown size: %d, hint %d", d.size, d.sizeHint(1<<30, 1))
 	}
 }
