@@ -413,64 +413,21 @@ func quoteIfNeeded(s string) string {
 	return strconv.Quote(s)
 }
 
-// moduleAuxName names the module of a raw MODULE_AUX record (its module
-// ID, an RDB length, comes first) with its "when" (before or after the
-// keyspace).
+// moduleAuxName names the module of a raw MODULE_AUX record and where
+// it is saved (its "when" field).
 func moduleAuxName(raw []byte) string {
-	id, n := rdbLen(raw)
-	if n == 0 {
+	id, when, ok := rdb.ModuleAuxHeader(raw)
+	if !ok {
 		return "?"
 	}
-	name := moduleTypeName(id)
-	if _, m := rdbLen(raw[n:]); m > 0 { // when-opcode
-		if when, k := rdbLen(raw[n+m:]); k > 0 {
-			switch when {
-			case 1:
-				return name + ", before the keyspace"
-			case 2:
-				return name + ", after the keyspace"
-			}
-		}
+	name := rdb.ModuleTypeName(id)
+	switch when {
+	case rdb.ModuleAuxBeforeRDB:
+		return name + ", before the keyspace"
+	case rdb.ModuleAuxAfterRDB:
+		return name + ", after the keyspace"
 	}
 	return name
-}
-
-// rdbLen decodes an RDB length; n is 0 when p does not start with one.
-func rdbLen(p []byte) (v uint64, n int) {
-	if len(p) == 0 {
-		return 0, 0
-	}
-	switch p[0] >> 6 {
-	case 0:
-		return uint64(p[0] & 0x3f), 1
-	case 1:
-		if len(p) < 2 {
-			return 0, 0
-		}
-		return uint64(p[0]&0x3f)<<8 | uint64(p[1]), 2
-	}
-	switch {
-	case p[0] == 0x80 && len(p) >= 5:
-		return uint64(p[1])<<24 | uint64(p[2])<<16 | uint64(p[3])<<8 | uint64(p[4]), 5
-	case p[0] == 0x81 && len(p) >= 9:
-		for _, b := range p[1:9] {
-			v = v<<8 | uint64(b)
-		}
-		return v, 9
-	}
-	return 0, 0
-}
-
-// moduleTypeName decodes the 9-character type name of a module ID.
-func moduleTypeName(id uint64) string {
-	const charset = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-	var name [9]byte
-	id >>= 10
-	for j := 8; j >= 0; j-- {
-		name[j] = charset[id&63]
-		id >>= 6
-	}
-	return string(name[:])
 }
 
 // globMatch reports whether s matches the Redis glob pattern as KEYS and

@@ -237,7 +237,7 @@ func zipmap(free int, pairs ...string) []byte {
 func moduleID(name string, ver uint64) uint64 {
 	var id uint64
 	for i := 0; i < 9; i++ {
-		id = id<<6 | uint64(indexByte(moduleTypeCharset, name[i]))
+		id = id<<6 | uint64(indexByte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", name[i]))
 	}
 	return id<<10 | ver
 }

@@ -7,22 +7,6 @@ import (
 	"github.com/redis-follower/redis-follower/internal/store"
 )
 
-// moduleTypeCharset maps 6-bit groups of a module ID to the characters of
-// its 9-character type name (module.c ModuleTypeNameCharSet).
-const moduleTypeCharset = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-
-// moduleTypeName decodes the type name from a 64-bit module ID (the low
-// 10 bits are the encoding version).
-func moduleTypeName(id uint64) string {
-	var name [9]byte
-	id >>= 10
-	for j := 8; j >= 0; j-- {
-		name[j] = moduleTypeCharset[id&63]
-		id >>= 6
-	}
-	return string(name[:])
-}
-
 // readModule reads a MODULE_2 value, keeping its exact bytes after the
 // type byte (module ID included, module EOF opcode last).
 func (d *decoder) readModule() (*store.Entry, error) {
@@ -35,7 +19,7 @@ func (d *decoder) readModule() (*store.Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	return store.NewModuleEntry(&store.Module{TypeName: moduleTypeName(id), ModuleID: id, Raw: raw}), nil
+	return store.NewModuleEntry(&store.Module{TypeName: rdb.ModuleTypeName(id), ModuleID: id, Raw: raw}), nil
 }
 
 // skipModuleOpcodes walks module-serialized data (each item announced by

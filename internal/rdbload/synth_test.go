@@ -594,7 +594,7 @@ func TestModules(t *testing.T) {
 	if len(info.ModuleAux) != 2 || !bytes.Equal(info.ModuleAux[0], aux) || !bytes.Equal(info.ModuleAux[1], aux) {
 		t.Errorf("module aux %x", info.ModuleAux)
 	}
-	if moduleTypeName(id) != "test___dt" {
+	if rdb.ModuleTypeName(id) != "test___dt" {
 		t.Error("module type name")
 	}
 	badOp := newRDB("").len(id).len(9).b

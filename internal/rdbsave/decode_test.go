@@ -190,13 +190,13 @@ func (r *rdbReader) value(t byte) (*store.Entry, error) {
 		return r.stream(t)
 	case rdb.TypeModule2:
 		start := r.p
-		id, n, ok := readLen(r.b[r.p:])
+		id, n, ok := rdb.Length(r.b[r.p:])
 		if !ok {
 			return nil, errShort
 		}
 		r.p += n
 		for {
-			op, n, ok := readLen(r.b[r.p:])
+			op, n, ok := rdb.Length(r.b[r.p:])
 			if !ok {
 				return nil, errShort
 			}
@@ -206,7 +206,7 @@ func (r *rdbReader) value(t byte) (*store.Entry, error) {
 			}
 			switch op {
 			case rdb.ModuleOpSInt, rdb.ModuleOpUInt:
-				_, n, ok = readLen(r.b[r.p:])
+				_, n, ok = rdb.Length(r.b[r.p:])
 			case rdb.ModuleOpFloat:
 				n, ok = 4, r.p+4 <= len(r.b)
 			case rdb.ModuleOpDouble:
@@ -221,7 +221,7 @@ func (r *rdbReader) value(t byte) (*store.Entry, error) {
 			}
 			r.p += n
 		}
-		return store.NewModuleEntry(&store.Module{TypeName: moduleTypeName(id), ModuleID: id, Raw: slices.Clone(r.b[start:r.p])}), nil
+		return store.NewModuleEntry(&store.Module{TypeName: rdb.ModuleTypeName(id), ModuleID: id, Raw: slices.Clone(r.b[start:r.p])}), nil
 	}
 	return nil, fmt.Errorf("unhandled type %d", t)
 }

@@ -1,28 +1,11 @@
 package rdbsave
 
 import (
-	"encoding/binary"
 	"fmt"
 
 	"github.com/redis-follower/redis-follower/internal/rdb"
 	"github.com/redis-follower/redis-follower/internal/store"
 )
-
-// moduleCharset is the alphabet of module type names (module.c).
-const moduleCharset = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-
-// moduleTypeName decodes the 9-character type name from a module type id
-// (the top 54 bits, 6 bits per character; the low 10 bits are the
-// encoding version).
-func moduleTypeName(id uint64) string {
-	var name [9]byte
-	id >>= 10
-	for i := 8; i >= 0; i-- {
-		name[i] = moduleCharset[id&63]
-		id >>= 6
-	}
-	return string(name[:])
-}
 
 // checkModuleRaw verifies that m.Raw is a well-formed MODULE_2 value: the
 // module id (matching m.ModuleID and m.TypeName when those are set), then
@@ -35,19 +18,19 @@ func checkModuleRaw(m *store.Module) error {
 		return fmt.Errorf("%w: module value (type %q) raw bytes are not a MODULE_2 serialization: %s", ErrUnrepresentable, m.TypeName, why)
 	}
 	p := m.Raw
-	id, n, ok := readLen(p)
+	id, n, ok := rdb.Length(p)
 	if !ok {
 		return bad("no module id")
 	}
 	if m.ModuleID != 0 && id != m.ModuleID {
 		return bad(fmt.Sprintf("module id %#x, entry says %#x", id, m.ModuleID))
 	}
-	if m.TypeName != "" && moduleTypeName(id) != m.TypeName {
-		return bad(fmt.Sprintf("module id names type %q", moduleTypeName(id)))
+	if m.TypeName != "" && rdb.ModuleTypeName(id) != m.TypeName {
+		return bad(fmt.Sprintf("module id names type %q", rdb.ModuleTypeName(id)))
 	}
 	p = p[n:]
 	for {
-		op, n, ok := readLen(p)
+		op, n, ok := rdb.Length(p)
 		if !ok {
 			return bad("truncated before the EOF opcode")
 		}
@@ -59,7 +42,7 @@ func checkModuleRaw(m *store.Module) error {
 			}
 			return nil
 		case rdb.ModuleOpSInt, rdb.ModuleOpUInt:
-			if _, n, ok = readLen(p); !ok {
+			if _, n, ok = rdb.Length(p); !ok {
 				return bad("truncated integer")
 			}
 			p = p[n:]
@@ -84,35 +67,6 @@ func checkModuleRaw(m *store.Module) error {
 	}
 }
 
-// readLen decodes an RDB length (not a special encoding) at the start of p.
-func readLen(p []byte) (v uint64, n int, ok bool) {
-	if len(p) == 0 {
-		return 0, 0, false
-	}
-	switch p[0] >> 6 {
-	case rdb.Len6Bit:
-		return uint64(p[0] & 0x3f), 1, true
-	case rdb.Len14Bit:
-		if len(p) < 2 {
-			return 0, 0, false
-		}
-		return uint64(p[0]&0x3f)<<8 | uint64(p[1]), 2, true
-	}
-	switch p[0] {
-	case rdb.Len32Bit:
-		if len(p) < 5 {
-			return 0, 0, false
-		}
-		return uint64(binary.BigEndian.Uint32(p[1:])), 5, true
-	case rdb.Len64Bit:
-		if len(p) < 9 {
-			return 0, 0, false
-		}
-		return binary.BigEndian.Uint64(p[1:]), 9, true
-	}
-	return 0, 0, false
-}
-
 // skipString returns the size of the RDB string at the start of p.
 func skipString(p []byte) (int, bool) {
 	if len(p) == 0 {
@@ -127,11 +81,11 @@ func skipString(p []byte) (int, bool) {
 		case rdb.EncInt32:
 			return 5, len(p) >= 5
 		case rdb.EncLZF:
-			clen, n1, ok := readLen(p[1:])
+			clen, n1, ok := rdb.Length(p[1:])
 			if !ok {
 				return 0, false
 			}
-			_, n2, ok := readLen(p[1+n1:])
+			_, n2, ok := rdb.Length(p[1+n1:])
 			if !ok || clen > uint64(len(p)-1-n1-n2) {
 				return 0, false
 			}
@@ -139,18 +93,12 @@ func skipString(p []byte) (int, bool) {
 		}
 		return 0, false
 	}
-	l, n, ok := readLen(p)
+	l, n, ok := rdb.Length(p)
 	if !ok || l > uint64(len(p)-n) {
 		return 0, false
 	}
 	return n + int(l), true
 }
-
-// Values of a MODULE_AUX record's "when" field (REDISMODULE_AUX_*).
-const (
-	auxBeforeRDB = 1
-	auxAfterRDB  = 2
-)
 
 // splitModuleAux checks the raw MODULE_AUX records (module ID, the UINT
 // opcode, "when", opcode-prefixed module data, EOF opcode) and splits
@@ -162,19 +110,14 @@ func splitModuleAux(records [][]byte) (before, after [][]byte, err error) {
 		bad := func(why string) error {
 			return fmt.Errorf("rdbsave: MODULE_AUX record %d: %w: not a MODULE_AUX serialization: %s", i, ErrUnrepresentable, why)
 		}
-		id, n, ok := readLen(raw)
+		id, when, ok := rdb.ModuleAuxHeader(raw)
 		if !ok {
-			return nil, nil, bad("no module id")
+			return nil, nil, bad("no module id, UINT opcode and when field")
 		}
 		if err := checkModuleRaw(&store.Module{Raw: raw}); err != nil {
-			return nil, nil, bad(fmt.Sprintf("module %q: %v", moduleTypeName(id), err))
+			return nil, nil, bad(fmt.Sprintf("module %q: %v", rdb.ModuleTypeName(id), err))
 		}
-		op, m, ok := readLen(raw[n:])
-		if !ok || op != rdb.ModuleOpUInt {
-			return nil, nil, bad("the when-opcode is not UINT")
-		}
-		when, _, _ := readLen(raw[n+m:])
-		if when == auxAfterRDB {
+		if when == rdb.ModuleAuxAfterRDB {
 			after = append(after, raw)
 		} else {
 			before = append(before, raw)

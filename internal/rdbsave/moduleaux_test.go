@@ -81,9 +81,9 @@ func moduleAuxRDB(before, after1, after2 []byte) []byte {
 // after the keyspace as their "when" says, at every version; the result
 // passes redis-check-rdb (which walks module data in check mode).
 func TestModuleAuxRoundTrip(t *testing.T) {
-	before := auxRecord("auxmod-AA", auxBeforeRDB, auxItems()...)
-	after1 := auxRecord("auxmod-AA", auxAfterRDB, auxItems()...)
-	after2 := auxRecord("othermod0", auxAfterRDB, func(b []byte) []byte {
+	before := auxRecord("auxmod-AA", rdb.ModuleAuxBeforeRDB, auxItems()...)
+	after1 := auxRecord("auxmod-AA", rdb.ModuleAuxAfterRDB, auxItems()...)
+	after2 := auxRecord("othermod0", rdb.ModuleAuxAfterRDB, func(b []byte) []byte {
 		return append(appendLen(b, rdb.ModuleOpFloat), 0, 0, 0x80, 0x3f)
 	})
 	file := moduleAuxRDB(before, after1, after2)
@@ -139,7 +139,7 @@ func TestModuleAuxRoundTrip(t *testing.T) {
 // TestModuleAuxMalformed: a record that is not a MODULE_AUX serialization
 // fails the write (it could not be loaded back).
 func TestModuleAuxMalformed(t *testing.T) {
-	good := auxRecord("auxmod-AA", auxBeforeRDB, auxItems()...)
+	good := auxRecord("auxmod-AA", rdb.ModuleAuxBeforeRDB, auxItems()...)
 	_, noWhen := moduleRaw("auxmod-AA", auxItems()...) // first item is a STRING, not the UINT when
 	bad := [][]byte{
 		nil,
