@@ -107,18 +107,19 @@ func runRDB(c *cli.Context) error {
 	if h.sum != nil {
 		h.sum.print(out, name, info, elapsed, sel, err != nil)
 	}
-	if ferr := out.Flush(); ferr != nil && err == nil {
-		err = fmt.Errorf("writing the output: %w", ferr)
-	}
-	if err != nil {
-		if h.writeErr != nil {
-			return fmt.Errorf("writing the output: %w", h.writeErr)
-		}
-		what := "the keys printed above were decoded before the error and are NOT verified (the file's CRC-64 was never checked)"
+	ferr := out.Flush()
+	switch {
+	case h.writeErr != nil:
+		return fmt.Errorf("writing the output: %w", h.writeErr)
+	case err != nil:
+		what := "the keys printed above were decoded before the error and are NOT verified " +
+			"(the file's CRC-64, checked after its last key, did not pass)"
 		if h.sum != nil {
 			what = "the summary above counts what was decoded before the error and is NOT verified"
 		}
 		return fmt.Errorf("%s: %w\n%s", name, err, what)
+	case ferr != nil:
+		return fmt.Errorf("writing the output: %w", ferr)
 	}
 	return nil
 }
