@@ -55,7 +55,7 @@ type Status struct {
 	State        State
 	ReplID       string // replication id the next PSYNC would use
 	Offset       int64  // applied offset (what ACKs report)
-	Received     int64  // journaled offset at the last command boundary (what the next PSYNC resumes from)
+	Received     int64  // offset of the last byte journaled (possibly inside a command)
 	DB           int    // selected DB at Offset
 	FullSyncs    int64
 	PartialSyncs int64
@@ -232,7 +232,7 @@ func (f *Follower) Status() Status {
 		st.Unknown[k] = v
 	}
 	if j := f.j; j != nil {
-		st.Received = j.Tip().Offset
+		st.Received = j.End()
 		st.JournalBytes = j.Bytes()
 	}
 	return st

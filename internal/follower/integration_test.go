@@ -234,7 +234,7 @@ func TestFullSync(t *testing.T) {
 // TestPartialResyncAfterClientKill: the master drops the follower; it is
 // back within seconds via partial resync.
 func TestPartialResyncAfterClientKill(t *testing.T) {
-	m := redistest.Start(t)
+	m := redistest.Start(t, "--repl-backlog-size", "64mb") // the writer never stops
 	fill(t, m, 500)
 	r := start(t, config(m.Addr, t.TempDir(), nil))
 	waitCaughtUp(t, r, m)
@@ -266,7 +266,10 @@ func TestPartialResyncAfterClientKill(t *testing.T) {
 // dump.rdb; a new follower on the same dir resumes with +CONTINUE; its
 // snapshot, loaded by a stock redis-server, equals the master.
 func TestRestartResumesWithPartialResync(t *testing.T) {
-	m := redistest.Start(t)
+	// The writer keeps going while the follower is down: a backlog that
+	// holds a few seconds of it keeps a loaded machine from turning the
+	// restart into a full sync.
+	m := redistest.Start(t, "--repl-backlog-size", "64mb")
 	fill(t, m, 1000)
 	dir := t.TempDir()
 	r1 := start(t, config(m.Addr, dir, nil))

@@ -128,15 +128,13 @@ func (r *runner) connecting() State {
 	if changed {
 		f.log.Info("following a new master address", "addr", addr)
 	}
-	tip := f.j.Tip()
-	if f.j.End() != tip.Offset {
-		// The last connection ended inside a command or a MULTI block:
-		// the master resends it whole.
-		if err := f.j.TruncateTo(tip.Offset, tip.DB); err != nil {
-			r.err = disk(err)
-			return StateBackoff
-		}
+	// The last connection may have ended inside a command or a MULTI
+	// block: resume before it, the master resends it whole.
+	if err := f.resumePoint(r.wake); err != nil {
+		r.err = err
+		return StateBackoff
 	}
+	tip := f.j.Tip()
 	replID := tip.ReplID
 	if f.forceFull.Load() {
 		replID = ""
@@ -170,7 +168,7 @@ func (r *runner) connecting() State {
 	f.partialSyncs.Add(1)
 	f.publishReplID()
 	link.StartAcks(f.cfg.AckInterval, f.ackOffset)
-	r.reader = f.startReader(link, f.j.Tip())
+	r.reader = f.startReader(link)
 	return StateStreaming
 }
 
@@ -210,7 +208,7 @@ func (r *runner) loading() State {
 	old.ReplID = f.j.ReplIDAt(old.Offset)
 	next := journal.State{ReplID: res.ReplID, Offset: res.Offset, DB: db}
 	f.j.Restart(next)
-	r.reader = f.startReader(link, next)
+	r.reader = f.startReader(link)
 	if err := f.commitSnapshot(ls, res, db); err != nil {
 		// Back to the previous state, in memory and on disk.
 		r.closeLink()
@@ -296,11 +294,18 @@ func (r *runner) discard(ls *loadedSync) {
 }
 
 // streaming waits while the reader journals the stream and the applier
-// applies it, until the link fails or the run stops.
+// applies it, until the link fails, the applier meets something it
+// cannot apply, or the run stops.
 func (r *runner) streaming() State {
+	var applierDone <-chan struct{}
+	if r.f.app != nil {
+		applierDone = r.f.app.done
+	}
 	select {
 	case <-r.reader.done:
 		r.err = r.reader.err
+	case <-applierDone:
+		r.err = r.f.app.err
 	case <-r.ctx.Done():
 	}
 	r.streamed = true

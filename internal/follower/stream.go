@@ -13,10 +13,10 @@ import (
 	"github.com/redis-follower/redis-follower/internal/resp"
 )
 
-// framer finds command boundaries in the raw stream as it arrives, so
-// the journal knows how far readers may go and where a reconnection
-// resumes: after a command outside MULTI, or after EXEC. It also follows
-// SELECT, for the DB selected at each boundary.
+// framer finds command boundaries in raw stream bytes: after a command
+// outside MULTI, or after EXEC, with the DB selected there (it follows
+// SELECT). A reconnection frames what the journal holds beyond the
+// applied offset to find where to resume.
 type framer struct {
 	lim     resp.Limits
 	pend    []byte   // a command split across reads, so far
@@ -116,13 +116,13 @@ type readTask struct {
 	err  error
 }
 
-// startReader drains link into the journal from at (the journal's tip),
-// until the link fails or is closed. Nothing else reads the link then.
-func (f *Follower) startReader(link *psync.Link, at journal.State) *readTask {
+// startReader drains link into the journal until the link fails or is
+// closed. Nothing else reads the link then.
+func (f *Follower) startReader(link *psync.Link) *readTask {
 	t := &readTask{done: make(chan struct{})}
 	go func() {
 		defer close(t.done)
-		t.err = f.readLoop(link, newFramer(at, f.limits))
+		t.err = f.readLoop(link)
 	}()
 	return t
 }
@@ -132,25 +132,65 @@ func (t *readTask) wait() error {
 	return t.err
 }
 
-// readLoop drains src (the link) into the journal, framing commands to
-// tell the journal its commit boundaries.
-func (f *Follower) readLoop(src io.Reader, fr *framer) error {
+// readLoop appends everything src (the link) delivers to the journal, as
+// received: it does no parsing, so the socket is drained at the speed of
+// a file append whatever applying costs.
+func (f *Follower) readLoop(src io.Reader) error {
 	buf := make([]byte, 256<<10)
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {
-			good, perr := fr.feed(buf[:n])
-			if aerr := f.j.Append(buf[:good], fr.commit, fr.cdb); aerr != nil {
+			if aerr := f.j.Append(buf[:n]); aerr != nil {
 				return disk(aerr)
-			}
-			if perr != nil {
-				return &psync.Error{Class: psync.Protocol, Step: "stream", Msg: "corrupt replication stream", Err: perr}
 			}
 		}
 		if err != nil {
 			return err
 		}
 	}
+}
+
+// resumePoint stops the applier, frames what the journal holds beyond the
+// applied offset to find the last command boundary outside MULTI (and
+// the DB there), cuts the rest (an unfinished command or MULTI block, or
+// bytes that are not RESP) and starts the applier again: the journal's
+// Tip is then where the next PSYNC resumes. Its cost is the applier's lag.
+func (f *Follower) resumePoint(wake func()) error {
+	if f.app != nil {
+		f.app.stop()
+		f.app = nil
+	}
+	defer func() { f.app = f.startApplier(wake) }()
+	at := journal.State{Offset: f.applied.Load(), DB: f.applier.DB()}
+	fr := newFramer(at, f.limits)
+	if end := f.j.End(); end > at.Offset {
+		rd := f.j.Reader(at.Offset, false)
+		defer rd.Close()
+		buf := make([]byte, 256<<10)
+		for {
+			n, err := rd.Read(buf)
+			if n > 0 {
+				if _, perr := fr.feed(buf[:n]); perr != nil {
+					break // not RESP from here on: cut it
+				}
+			}
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return disk(err)
+			}
+		}
+		if cut := end - fr.commit; cut > 0 {
+			f.log.Debug("cutting the journal's unfinished tail before resuming", "bytes", cut, "resume_offset", fr.commit)
+		}
+	}
+	if tip := f.j.Tip(); f.j.End() != fr.commit || tip.Offset != fr.commit || tip.DB != fr.cdb {
+		if err := f.j.TruncateTo(fr.commit, fr.cdb); err != nil {
+			return disk(err)
+		}
+	}
+	return nil
 }
 
 // applyTask is the goroutine that applies the journal to the store.
@@ -162,14 +202,14 @@ type applyTask struct {
 
 // startApplier applies the journal from the applied offset on, until
 // stopped or sealed. A fatal error is recorded for Run, which it wakes
-// through wake.
+// through wake; any other error ends the task (Run sees done).
 func (f *Follower) startApplier(wake func()) *applyTask {
 	t := &applyTask{rd: f.j.Reader(f.applied.Load(), true), done: make(chan struct{})}
 	go func() {
 		defer close(t.done)
 		t.err = f.applyLoop(t.rd, false)
 		t.rd.Close()
-		if t.err != nil {
+		if IsFatal(t.err) {
 			f.mu.Lock()
 			f.fatal = t.err
 			f.mu.Unlock()
@@ -188,8 +228,11 @@ func (t *applyTask) stop() error {
 
 // applyLoop applies commands read from src (the journal). The applied
 // offset moves only at command boundaries, and inside MULTI only at EXEC.
-// In replay, the end of the journal (with or without a torn command, or
-// garbage) ends it cleanly; the caller cuts what was not applied.
+// The end of the journal (sealed, or of a replay), with or without an
+// unfinished command, ends it cleanly; so do bytes that are not RESP in a
+// replay (a torn write): the caller cuts what was not applied. While
+// following, bytes that are not RESP came from the master: a Protocol
+// error (the next sync is a full one).
 func (f *Follower) applyLoop(src io.Reader, replay bool) error {
 	rd := resp.NewReader(src, 256<<10, f.limits)
 	var (
@@ -213,16 +256,16 @@ func (f *Follower) applyLoop(src io.Reader, replay bool) error {
 			switch {
 			case errors.Is(err, journal.ErrStopped):
 				return nil
-			case err == io.EOF:
+			case err == io.EOF, errors.Is(err, io.ErrUnexpectedEOF):
 				return nil // sealed (a clean stop) or the end of a replay
-			case replay && errors.Is(err, io.ErrUnexpectedEOF):
-				return nil // torn tail
 			case replay && resp.IsProtocolError(err):
 				f.log.Warn("the journal holds bytes that are not RESP after this offset (a torn write?): they are cut",
 					"offset", f.applied.Load()+pending, "err", err)
 				return nil
+			case resp.IsProtocolError(err):
+				return &psync.Error{Class: psync.Protocol, Step: "stream", Msg: "corrupt replication stream", Err: err}
 			}
-			return fmt.Errorf("reading the journal: %w", err)
+			return disk(fmt.Errorf("reading the journal: %w", err))
 		}
 		pending += int64(n)
 		name := args[0]

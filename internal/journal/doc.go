@@ -23,24 +23,27 @@
 //     starting exactly at the snapshot's offset in another DB is
 //     ErrMismatch: the caller then trusts neither for a partial resync.
 //     Replaying stops at the last command boundary outside MULTI; the
-//     caller then cuts the torn tail with TruncateTo.
+//     caller then cuts the torn tail with TruncateTo. The journal does not
+//     frame commands: its caller marks boundaries (TruncateTo, Restart).
 //   - Writer side: Append, SwitchReplID, Restart, TruncateTo and Repair
 //     are called by one goroutine at a time (the follower hands the role
 //     from its connection goroutine to the stream reader and back, with
-//     a join in between). Append writes to the file before publishing to
+//     a join in between). Append takes bytes as received (commands may be
+//     cut anywhere) and writes them to the file before publishing them to
 //     readers; a failed write is cut off again and makes the journal
 //     broken (ErrBroken, sticky) until Repair, so a full disk never leaves
-//     a hole or garbage in the middle of a segment.
+//     a hole or garbage in the middle of a segment. Segments rotate at
+//     SegmentBytes wherever the stream is (the header's DB is then
+//     UnknownDB).
 //   - Durability: Fsync always (after every append), everysec (a goroutine
 //     owned by the Journal, joined by Close) or no. New segment files are
 //     created through a temp file and a rename, and the directory is
 //     fsynced (except under no).
-//   - Readers (Reader) see bytes up to the commit boundary (following) or
-//     up to the end (replay), from an in-memory tail of recent bytes
-//     (MemoryBytes) or else from the files, so the hot path never re-reads
-//     the disk. A following reader blocks until more bytes, Stop, Seal or
-//     Close. Bytes a reader has seen are never truncated away (TruncateTo
-//     only cuts beyond the commit boundary while readers run).
+//   - Readers (Reader) see every byte up to the end, from an in-memory tail
+//     of recent bytes (MemoryBytes) or else from the files, so the hot
+//     path never re-reads the disk. A following reader blocks until more
+//     bytes, Stop, Seal or Close. TruncateTo must not cut bytes a reader
+//     has read: the caller stops its readers first.
 //   - DropBefore(off) removes the segments a snapshot at off covers
 //     (compaction); Restart starts a new history after a full sync (the
 //     previous files stay until DropStale, called once the new snapshot is

@@ -104,10 +104,10 @@ type Journal struct {
 	files  []*segment // every segment file found at Open (until Recover)
 	baseID string     // replication id before the chain's first byte
 	end    int64      // last byte written
-	commit int64      // last command boundary outside MULTI (readers stop here)
-	tipDB  int        // stream DB at commit
+	mark   int64      // a command boundary outside MULTI known to the caller
+	tipDB  int        // stream DB at mark
 	mem    memTail
-	sealed bool  // no more bytes will come: followers get io.EOF at commit
+	sealed bool  // no more bytes will come: followers get io.EOF at the end
 	err    error // sticky write/sync error (ErrBroken)
 	dirty  bool  // written since the last fsync
 
@@ -210,7 +210,7 @@ func (j *Journal) Recover(base State) (Recovery, error) {
 			break
 		}
 		s := files[pick]
-		if s.Base == base.Offset && len(j.chain) == 0 && s.DB != base.DB {
+		if s.Base == base.Offset && len(j.chain) == 0 && s.DB != UnknownDB && s.DB != base.DB {
 			mismatch = fmt.Errorf("%w: segment %s starts at the snapshot's offset %d in db %d, the snapshot says db %d",
 				ErrMismatch, filepath.Base(s.path), base.Offset, s.DB, base.DB)
 			break
@@ -232,11 +232,11 @@ func (j *Journal) Recover(base State) (Recovery, error) {
 	}
 	if mismatch != nil {
 		j.chain = nil
-		j.end, j.commit, j.tipDB = base.Offset, base.Offset, base.DB
+		j.end, j.mark, j.tipDB = base.Offset, base.Offset, base.DB
 		j.mem.reset(base.Offset)
 		return rec, mismatch
 	}
-	j.end, j.commit, j.tipDB = off, off, base.DB
+	j.end, j.mark, j.tipDB = off, base.Offset, base.DB
 	j.mem.reset(off)
 	rec = Recovery{Segments: len(j.chain), Bytes: off - base.Offset, End: off, ReplID: cur, Discarded: rec.Discarded}
 	return rec, nil
@@ -257,12 +257,13 @@ func (j *Journal) tipIDLocked() string {
 	return j.baseID
 }
 
-// Tip returns the replication id, the last commit boundary and the DB
-// selected there: what a reconnection resumes from.
+// Tip returns the replication id at the end and the last command
+// boundary the caller marked (TruncateTo, Restart) with the DB selected
+// there: after TruncateTo, what a reconnection resumes from.
 func (j *Journal) Tip() State {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return State{ReplID: j.tipIDLocked(), Offset: j.commit, DB: j.tipDB}
+	return State{ReplID: j.tipIDLocked(), Offset: j.mark, DB: j.tipDB}
 }
 
 // End returns the offset of the last byte written (possibly inside a
@@ -435,55 +436,35 @@ func (j *Journal) setActive(f *os.File, s *segment) error {
 // closeActive closes the writer's file (fsynced unless the policy is no).
 func (j *Journal) closeActive() error { return j.setActive(nil, nil) }
 
-// Append writes p, the next stream bytes as received, and moves the
-// commit boundary to commit (an offset within the bytes written so far,
-// at a command boundary outside MULTI) with commitDB selected there.
-// Readers see bytes up to commit. A new segment is started at a command
-// boundary once the active one reached SegmentBytes.
+// Append writes p, the next stream bytes as received (commands may be
+// cut anywhere), then makes them visible to readers. A new segment starts
+// once the active one reached SegmentBytes; its header names the DB only
+// when it starts at the marked boundary (UnknownDB otherwise).
 //
 // On a write failure the bytes of p are cut off again and the journal is
 // broken (ErrBroken, sticky) until Repair succeeds.
-func (j *Journal) Append(p []byte, commit int64, commitDB int) error {
+func (j *Journal) Append(p []byte) error {
 	j.mu.Lock()
 	if j.err != nil {
 		err := j.err
 		j.mu.Unlock()
 		return err
 	}
-	end, oldCommit, tipID, tipDB := j.end, j.commit, j.tipIDLocked(), j.tipDB
-	j.mu.Unlock()
-	if commit < oldCommit || commit > end+int64(len(p)) {
-		return fmt.Errorf("journal: commit %d outside %d..%d", commit, oldCommit, end+int64(len(p)))
+	end, tipID := j.end, j.tipIDLocked()
+	db := UnknownDB
+	if end == j.mark {
+		db = j.tipDB
 	}
+	j.mu.Unlock()
 	if j.active == nil {
 		if err := j.openActive(); err != nil {
 			return j.broken(err)
 		}
 	}
-	if j.active == nil {
-		if err := j.rotate(Header{Base: end, DB: tipDB, ReplID: tipID, PrevID: tipID}); err != nil {
+	if j.active == nil || j.activeSize >= j.opts.SegmentBytes {
+		if err := j.rotate(Header{Base: end, DB: db, ReplID: tipID, PrevID: tipID}); err != nil {
 			return j.broken(err)
 		}
-	}
-	switch {
-	case j.activeSize < j.opts.SegmentBytes:
-	case oldCommit == end:
-		// The active segment is full and ends at a command boundary.
-		if err := j.rotate(Header{Base: end, DB: tipDB, ReplID: tipID, PrevID: tipID}); err != nil {
-			return j.broken(err)
-		}
-	case commit > end:
-		// Start the next segment at the last command boundary in p.
-		k := int(commit - end)
-		if err := j.write(p[:k]); err != nil {
-			return j.broken(err)
-		}
-		j.publish(p[:k], commit, commitDB)
-		if err := j.rotate(Header{Base: commit, DB: commitDB, ReplID: tipID, PrevID: tipID}); err != nil {
-			return j.broken(err)
-		}
-		p = p[k:]
-		end = commit
 	}
 	if len(p) == 0 {
 		return nil
@@ -491,7 +472,7 @@ func (j *Journal) Append(p []byte, commit int64, commitDB int) error {
 	if err := j.write(p); err != nil {
 		return j.broken(err)
 	}
-	j.publish(p, commit, commitDB)
+	j.publish(p)
 	return nil
 }
 
@@ -520,14 +501,11 @@ func (j *Journal) write(p []byte) error {
 }
 
 // publish makes p (already in the file) visible.
-func (j *Journal) publish(p []byte, commit int64, commitDB int) {
+func (j *Journal) publish(p []byte) {
 	j.mu.Lock()
 	j.activeSeg.size += int64(len(p))
 	j.end += int64(len(p))
 	j.mem.append(p)
-	if commit > j.commit {
-		j.commit, j.tipDB = commit, commitDB
-	}
 	j.dirty = true
 	j.mu.Unlock()
 	j.cond.Broadcast()
@@ -606,9 +584,9 @@ func (j *Journal) Probe() error {
 }
 
 // TruncateTo cuts every byte after off (off >= the offset recovered from)
-// and makes off, with db selected, the commit boundary and the end:
+// and marks off, with db selected, as the end and a command boundary:
 // after replaying a torn tail, and before a reconnection resumes from
-// Tip. Readers must not be positioned beyond off.
+// Tip. No reader may have read beyond off (stop them first).
 func (j *Journal) TruncateTo(off int64, db int) error {
 	j.mu.Lock()
 	if off > j.end {
@@ -631,7 +609,7 @@ func (j *Journal) TruncateTo(off int64, db int) error {
 	j.mu.Unlock()
 	if !cut && len(drop) == 0 {
 		j.mu.Lock()
-		j.commit, j.tipDB = off, db
+		j.mark, j.tipDB = off, db
 		j.mu.Unlock()
 		return nil
 	}
@@ -662,7 +640,7 @@ func (j *Journal) TruncateTo(off int64, db int) error {
 		last.size = off - last.Base
 	}
 	j.chain = keep
-	j.end, j.commit, j.tipDB = off, off, db
+	j.end, j.mark, j.tipDB = off, off, db
 	j.mem.truncate(off)
 	j.mu.Unlock()
 	if j.active != nil && j.activeSeg == last {
@@ -680,6 +658,9 @@ func (j *Journal) SwitchReplID(newID string) error {
 	}
 	j.mu.Lock()
 	tip, db, cur := j.end, j.tipDB, j.tipIDLocked()
+	if tip != j.mark {
+		db = UnknownDB
+	}
 	var last *segment
 	if n := len(j.chain); n > 0 {
 		last = j.chain[n-1]
@@ -721,7 +702,7 @@ func (j *Journal) Restart(st State) error {
 	j.mu.Lock()
 	j.chain = nil
 	j.baseID = st.ReplID
-	j.end, j.commit, j.tipDB = st.Offset, st.Offset, st.DB
+	j.end, j.mark, j.tipDB = st.Offset, st.Offset, st.DB
 	j.mem.reset(st.Offset)
 	j.err = nil
 	j.mu.Unlock()
@@ -791,7 +772,7 @@ func (j *Journal) DropBefore(off int64, includeActive bool) (int, error) {
 }
 
 // Seal tells readers no more bytes will come: following readers return
-// io.EOF once they reach the commit boundary.
+// io.EOF once they reach the end.
 func (j *Journal) Seal() {
 	j.mu.Lock()
 	j.sealed = true
@@ -870,10 +851,10 @@ func (j *Journal) Close() error {
 	return j.closeActive()
 }
 
-// Reader returns a reader of the stream bytes after offset from. A
-// following reader (follow) sees bytes up to the commit boundary and
-// blocks for more until Stop, Seal or Close; a replay reader sees every
-// byte up to the end and then returns io.EOF.
+// Reader returns a reader of the stream bytes after offset from, up to
+// the end (possibly inside a command). A following reader (follow)
+// blocks for more until Stop, Seal or Close; a replay reader returns
+// io.EOF at the end.
 func (j *Journal) Reader(from int64, follow bool) *Reader {
 	return &Reader{j: j, pos: from, follow: follow}
 }
@@ -922,10 +903,7 @@ func (r *Reader) Read(p []byte) (int, error) {
 			j.mu.Unlock()
 			return 0, ErrStopped
 		}
-		limit = j.commit
-		if !r.follow {
-			limit = j.end
-		}
+		limit = j.end
 		if r.pos < limit {
 			break
 		}

@@ -93,30 +93,19 @@ func TestHeaderRoundTripAndDamage(t *testing.T) {
 	}
 }
 
-// TestAppendReadRecover: bytes appended in random chunks with random
-// commit points come back exactly, from memory, from files after the
-// memory tail dropped them, and after a reopen; segments rotate at
-// command boundaries only.
+// TestAppendReadRecover: bytes appended in random chunks come back
+// exactly, from memory, from files after the memory tail dropped them,
+// and after a reopen, also from a snapshot offset inside the chain.
 func TestAppendReadRecover(t *testing.T) {
 	dir := t.TempDir()
 	r := rand.New(rand.NewPCG(1, 2))
 	j := open(t, dir, Options{SegmentBytes: 300 << 10, MemoryBytes: 2 * blockSize, Fsync: FsyncNo})
 	recover_(t, j, State{ReplID: idA, Offset: 1000, DB: 3})
 	var all []byte
-	var bounds []int64 // commit points
 	off := int64(1000)
 	for len(all) < 3<<20 {
 		p := randBytes(r, 1+r.IntN(40000))
-		commit := int64(-1)
-		if r.IntN(3) > 0 {
-			commit = off + 1 + int64(r.IntN(len(p)))
-		}
-		c := j.Tip().Offset
-		if commit > 0 {
-			c = commit
-			bounds = append(bounds, commit)
-		}
-		if err := j.Append(p, c, 5); err != nil {
+		if err := j.Append(p); err != nil {
 			t.Fatal(err)
 		}
 		all = append(all, p...)
@@ -125,32 +114,20 @@ func TestAppendReadRecover(t *testing.T) {
 	if got := readAll(t, j, 1000); !bytes.Equal(got, all) {
 		t.Fatalf("replay read %d bytes, want %d (equal=%v)", len(got), len(all), bytes.Equal(got, all))
 	}
-	// A following reader stops at the commit boundary.
+	// A following reader returns EOF at the end once sealed.
 	fr := j.Reader(1500, true)
 	j.Seal()
 	b, err := io.ReadAll(fr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tip := j.Tip()
-	if int64(len(b)) != tip.Offset-1500 || !bytes.Equal(b, all[500:tip.Offset-1000]) {
-		t.Fatalf("following reader got %d bytes, want %d", len(b), tip.Offset-1500)
+	if !bytes.Equal(b, all[500:]) {
+		t.Fatalf("following reader got %d bytes, want %d", len(b), len(all)-500)
 	}
 	fr.Close()
-	// Every segment but the first starts at a commit point.
 	names := segFiles(t, dir)
 	if len(names) < 5 {
 		t.Fatalf("expected several segments, got %v", names)
-	}
-	for _, n := range names[1:] {
-		base, _ := parseSegName(n)
-		found := false
-		for _, c := range bounds {
-			found = found || c == base
-		}
-		if !found {
-			t.Fatalf("segment %s does not start at a commit point", n)
-		}
 	}
 	j.Close()
 
@@ -166,7 +143,7 @@ func TestAppendReadRecover(t *testing.T) {
 	// A snapshot taken inside the chain: replay starts in the middle.
 	j2.Close()
 	j3 := open(t, dir, Options{Fsync: FsyncNo})
-	mid := bounds[len(bounds)/2]
+	mid := 1000 + int64(len(all)/2)
 	rec = recover_(t, j3, State{ReplID: idA, Offset: mid, DB: 5})
 	if rec.Bytes != off-mid {
 		t.Fatalf("recovery from the middle: %+v", rec)
@@ -186,17 +163,17 @@ func TestTornTailAndTruncate(t *testing.T) {
 	j := open(t, dir, Options{SegmentBytes: 100, Fsync: FsyncNo})
 	recover_(t, j, State{ReplID: idA, Offset: 0})
 	chunk := func(s string) []byte { return []byte(s) }
-	j.Append(chunk(strings.Repeat("x", 150)), 150, 0) // segment 1: 150 bytes
-	j.Append(chunk(strings.Repeat("y", 120)), 200, 1) // full and at a boundary: segment 2 starts at 151
-	j.Append(chunk(strings.Repeat("z", 80)), 200, 1)  // torn tail: 70 bytes after the last boundary
-	if n := len(segFiles(t, dir)); n != 2 {
-		t.Fatalf("want 2 segments, got %v", segFiles(t, dir))
+	j.Append(chunk(strings.Repeat("x", 150))) // segment 1: 150 bytes
+	j.Append(chunk(strings.Repeat("y", 120))) // full: segment 2 starts at 151
+	j.Append(chunk(strings.Repeat("z", 80)))  // segment 3 starts at 271
+	if n := len(segFiles(t, dir)); n != 3 {
+		t.Fatalf("want 3 segments, got %v", segFiles(t, dir))
 	}
 	if err := j.TruncateTo(160, 0); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(segFiles(t, dir)); n != 2 {
-		t.Fatalf("segment 2 holds bytes before the cut: %v", segFiles(t, dir))
+		t.Fatalf("segment 2 holds bytes before the cut, segment 3 none: %v", segFiles(t, dir))
 	}
 	if err := j.TruncateTo(140, 0); err != nil {
 		t.Fatal(err)
@@ -204,7 +181,10 @@ func TestTornTailAndTruncate(t *testing.T) {
 	if n := len(segFiles(t, dir)); n != 1 {
 		t.Fatalf("the segment starting after the cut should be gone: %v", segFiles(t, dir))
 	}
-	if err := j.Append(chunk("after"), 145, 2); err != nil {
+	if err := j.Append(chunk("after")); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.TruncateTo(145, 2); err != nil {
 		t.Fatal(err)
 	}
 	want := strings.Repeat("x", 140) + "after"
@@ -228,7 +208,8 @@ func TestSwitchReplIDAndChainRules(t *testing.T) {
 	dir := t.TempDir()
 	j := open(t, dir, Options{Fsync: FsyncNo})
 	recover_(t, j, State{ReplID: idA, Offset: 100})
-	j.Append([]byte("0123456789"), 110, 0)
+	j.Append([]byte("0123456789"))
+	j.TruncateTo(110, 0) // the reconnection marks its resume point
 	if err := j.SwitchReplID(idB); err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +217,7 @@ func TestSwitchReplIDAndChainRules(t *testing.T) {
 	if err := j.SwitchReplID(idC); err != nil {
 		t.Fatal(err)
 	}
-	j.Append([]byte("abcdef"), 116, 4)
+	j.Append([]byte("abcdef"))
 	if got := j.ReplIDAt(105); got != idA {
 		t.Fatalf("ReplIDAt(105) = %s", got)
 	}
@@ -299,6 +280,12 @@ func TestMismatchedDB(t *testing.T) {
 	if len(segFiles(t, dir)) != 0 {
 		t.Fatal("the mismatched journal should be removed")
 	}
+	// A segment that does not know its DB (a size rotation) is no mismatch.
+	writeSeg(t, dir, Header{Base: 50, DB: UnknownDB, ReplID: idA, PrevID: idA}, "data")
+	j2 := open(t, dir, Options{})
+	if rec := recover_(t, j2, State{ReplID: idA, Offset: 50, DB: 0}); rec.Bytes != 4 {
+		t.Fatalf("recovery %+v", rec)
+	}
 }
 
 // TestRestartDropStaleAndDropBefore: a full sync starts a new history;
@@ -307,8 +294,8 @@ func TestRestartDropStaleAndDropBefore(t *testing.T) {
 	dir := t.TempDir()
 	j := open(t, dir, Options{SegmentBytes: 10, Fsync: FsyncNo})
 	recover_(t, j, State{ReplID: idA, Offset: 0})
-	for i := range 5 {
-		j.Append([]byte("0123456789"), int64(10*(i+1)), 0)
+	for range 5 {
+		j.Append([]byte("0123456789"))
 	}
 	if n := len(segFiles(t, dir)); n != 5 {
 		t.Fatalf("want 5 segments, got %d", n)
@@ -317,7 +304,7 @@ func TestRestartDropStaleAndDropBefore(t *testing.T) {
 	if err := j.Restart(State{ReplID: idB, Offset: 20, DB: 1}); err != nil {
 		t.Fatal(err)
 	}
-	j.Append([]byte("new"), 23, 1)
+	j.Append([]byte("new"))
 	if n := len(segFiles(t, dir)); n != 5 {
 		t.Fatalf("old files must stay until DropStale: %v", segFiles(t, dir))
 	}
@@ -330,8 +317,8 @@ func TestRestartDropStaleAndDropBefore(t *testing.T) {
 	if got := readAll(t, j, 20); string(got) != "new" {
 		t.Fatalf("got %q", got)
 	}
-	for i := range 3 {
-		j.Append([]byte("0123456789"), 23+int64(10*(i+1)), 1)
+	for range 3 {
+		j.Append([]byte("0123456789"))
 	}
 	n, err := j.DropBefore(43, false)
 	if err != nil || n != 2 {
@@ -350,7 +337,7 @@ func TestRestartDropStaleAndDropBefore(t *testing.T) {
 		t.Fatal("replication id lost with the last segment")
 	}
 	// The next append starts a segment at the tip.
-	if err := j.Append([]byte("x"), 54, 1); err != nil {
+	if err := j.Append([]byte("x")); err != nil {
 		t.Fatal(err)
 	}
 	if names := segFiles(t, dir); len(names) != 1 || names[0] != segName(53) {
@@ -375,14 +362,14 @@ func TestWriteFailureIsCutAndRepaired(t *testing.T) {
 	set := func(op string, v bool) { mu.Lock(); fail[op] = v; mu.Unlock() }
 	j := open(t, dir, Options{Fault: fault, Fsync: FsyncAlways})
 	recover_(t, j, State{ReplID: idA, Offset: 0})
-	j.Append([]byte("good"), 4, 0)
+	j.Append([]byte("good"))
 	set("write", true)
-	err := j.Append([]byte("lost"), 8, 0)
+	err := j.Append([]byte("lost"))
 	if !errors.Is(err, ErrBroken) || !errors.Is(err, syscall.ENOSPC) {
 		t.Fatalf("got %v", err)
 	}
 	set("write", false)
-	if err := j.Append([]byte("more"), 8, 0); !errors.Is(err, ErrBroken) {
+	if err := j.Append([]byte("more")); !errors.Is(err, ErrBroken) {
 		t.Fatalf("a broken journal took bytes: %v", err)
 	}
 	set("truncate", true)
@@ -401,7 +388,7 @@ func TestWriteFailureIsCutAndRepaired(t *testing.T) {
 	if err := j.Repair(); err != nil {
 		t.Fatal(err)
 	}
-	if err := j.Append([]byte("more"), 8, 0); err != nil {
+	if err := j.Append([]byte("more")); err != nil {
 		t.Fatal(err)
 	}
 	if got := readAll(t, j, 0); string(got) != "goodmore" {
@@ -421,8 +408,8 @@ func TestWriteFailureIsCutAndRepaired(t *testing.T) {
 	}
 }
 
-// TestFollowingReaderBlocksAndStops: a following reader waits for bytes
-// past the commit boundary, and Stop releases it.
+// TestFollowingReaderBlocksAndStops: a following reader waits for more
+// bytes, sees them as soon as they are appended, and Stop releases it.
 func TestFollowingReaderBlocksAndStops(t *testing.T) {
 	j := open(t, t.TempDir(), Options{})
 	recover_(t, j, State{ReplID: idA, Offset: 0})
@@ -439,13 +426,12 @@ func TestFollowingReaderBlocksAndStops(t *testing.T) {
 			got <- "unexpected: " + err.Error()
 		}
 	}()
-	j.Append([]byte("part"), 0, 0) // no boundary yet: invisible
 	select {
 	case s := <-got:
-		t.Fatalf("read %q before a commit boundary", s)
+		t.Fatalf("read %q from an empty journal", s)
 	case <-time.After(50 * time.Millisecond):
 	}
-	j.Append([]byte("ial"), 7, 0)
+	j.Append([]byte("partial"))
 	if s := <-got; s != "partial" {
 		t.Fatalf("got %q", s)
 	}
@@ -475,7 +461,7 @@ func TestEverySecSyncs(t *testing.T) {
 	mu.Lock()
 	base := syncs
 	mu.Unlock()
-	j.Append([]byte("x"), 1, 0)
+	j.Append([]byte("x"))
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		mu.Lock()
@@ -492,14 +478,14 @@ func TestEverySecSyncs(t *testing.T) {
 	mu.Lock()
 	failing = true
 	mu.Unlock()
-	j.Append([]byte("y"), 2, 0)
+	j.Append([]byte("y"))
 	for j.Err() == nil {
 		if time.Now().After(deadline) {
 			t.Fatal("a failed fsync did not break the journal")
 		}
 		time.Sleep(time.Millisecond)
 	}
-	if err := j.Append([]byte("z"), 3, 0); !errors.Is(err, ErrBroken) {
+	if err := j.Append([]byte("z")); !errors.Is(err, ErrBroken) {
 		t.Fatalf("got %v", err)
 	}
 }

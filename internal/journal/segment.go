@@ -18,7 +18,7 @@ import (
 //	     0    8 magic "RFJRNL01"
 //	     8    4 header size (HeaderSize)
 //	    12    8 base: replication offset before the segment's first byte
-//	    20    4 db: stream database selected at base
+//	    20    4 db: stream database selected at base (-1: unknown)
 //	    24   40 replid: replication id of the bytes in the segment
 //	    64   40 prev: replication id at base (== replid, except where a
 //	             +CONTINUE <newid> switched ids at exactly this offset)
@@ -39,10 +39,14 @@ const (
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
+// UnknownDB in a header: the segment starts where the writer did not know
+// the selected DB (a size rotation inside the stream).
+const UnknownDB = -1
+
 // Header describes a segment.
 type Header struct {
 	Base   int64  // replication offset before the first byte
-	DB     int    // stream DB selected at Base
+	DB     int    // stream DB selected at Base, or UnknownDB
 	ReplID string // replication id of the segment's bytes
 	PrevID string // replication id at Base
 }
@@ -77,7 +81,7 @@ func decodeHeader(b []byte) (Header, error) {
 		ReplID: string(b[24:64]),
 		PrevID: string(b[64:104]),
 	}
-	if h.Base < 0 || h.DB < 0 || !validID(h.ReplID) || !validID(h.PrevID) {
+	if h.Base < 0 || h.DB < UnknownDB || !validID(h.ReplID) || !validID(h.PrevID) {
 		return Header{}, fmt.Errorf("%w: invalid field", errBadHeader)
 	}
 	return h, nil
