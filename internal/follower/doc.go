@@ -14,10 +14,11 @@
 //     written the snapshot) and a *FatalError (or a Fatal psync error) when
 //     retrying cannot help.
 //   - Goroutines: Run owns a stream reader per connection (link → journal,
-//     so the socket is drained however slow applying is), one applier
-//     (journal → store, at most one at a time), the link's ACK goroutine
-//     (psync) and, with Sentinel, a watcher; each is joined before Run
-//     returns. The journal owns its everysec fsync goroutine.
+//     raw bytes, no parsing, so the socket is drained however slow
+//     applying is), one applier (journal → store, at most one at a time),
+//     the link's ACK goroutine (psync) and, with Sentinel, a watcher; each
+//     is joined before Run returns (TestMain checks). The journal owns its
+//     everysec fsync goroutine.
 //   - Data directory: dump.rdb (a Redis-loadable snapshot whose repl-id,
 //     repl-offset and repl-stream-db aux fields are the state it holds:
 //     data and state are one file, replaced by an atomic rename), journal/
@@ -30,9 +31,13 @@
 //     wrong partial one.
 //   - Offsets: the applied offset moves only at command boundaries, and
 //     inside MULTI only at EXEC; a MULTI block is applied under one store
-//     write lock, so readers never see half of it. The journal's commit
-//     boundary (what a reconnection resumes from) follows the same rule;
-//     a reconnection first cuts the journal's unfinished tail.
+//     write lock, so readers never see half of it. A reconnection stops
+//     the applier, frames what the journal holds beyond the applied offset
+//     (the lag) to find the last boundary outside MULTI and the DB there,
+//     cuts the rest, restarts the applier and PSYNCs from that boundary:
+//     an unfinished command or transaction is fetched again whole, from
+//     whichever master continues the history. Bytes that are not RESP are
+//     found by the applier: a Protocol error, the next sync is full.
 //   - ACKs report the APPLIED offset (not the journaled one), so WAIT
 //     counts the follower only once a write is visible in its store:
 //     "REPLCONF ACK 0" while a full sync loads, then the applied offset
