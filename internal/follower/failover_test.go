@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/redis-follower/redis-follower/internal/follower"
 	"github.com/redis-follower/redis-follower/internal/redistest"
 	"github.com/redis-follower/redis-follower/internal/sentinel"
@@ -164,4 +166,48 @@ func TestSentinelFailover(t *testing.T) {
 	if full := rep.InfoInt("stats", "sync_full"); full != 0 {
 		t.Fatalf("the promoted replica served %d full syncs, want 0", full)
 	}
+}
+
+// TestCutMidMultiThenFailover: the link breaks inside a transaction the
+// promoted replica never received. The follower must resume at the
+// boundary before MULTI on the new master and never apply the half
+// transaction: the new master's history differs from that byte on.
+func TestCutMidMultiThenFailover(t *testing.T) {
+	m := redistest.Start(t, "--repl-ping-replica-period", "60")
+	fill(t, m, 300)
+	rep := startReplica(t, m)
+	p := redistest.NewProxy(t, m.Addr)
+	r := streamingVia(t, m, p, t.TempDir())
+	ctx := context.Background()
+	conn := dbConn(t, m, 0)
+	conn.Set(ctx, "tx:counter", "0", 0)
+	waitCaughtUp(t, r, m)
+	waitReplicaSynced(t, rep, m)
+	rep.Do("REPLICAOF", "NO", "ONE") // its history ends before the transaction
+	fired := p.CutAt([]byte("tx-marker-key"), 0)
+	p.SetTarget(rep.Addr) // the reconnection goes to the promoted replica
+	_, err := conn.TxPipelined(ctx, func(pp redis.Pipeliner) error {
+		pp.Incr(ctx, "tx:counter")
+		pp.Set(ctx, "tx-marker-key", "x", 0)
+		pp.Incr(ctx, "tx:counter")
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-fired
+	waitPartial(t, r, 1)
+	if err := dbConn(t, rep, 0).Set(ctx, "after-failover", "1", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitCaughtUp(t, r, rep)
+	compare(t, r, rep)
+	s := r.f.Store()
+	s.RLock()
+	v := string(s.DB(0).GetString("tx:counter").Str())
+	s.RUnlock()
+	if v != "0" {
+		t.Fatalf("tx:counter = %s: part of the cut transaction was applied", v)
+	}
+	wantSyncs(t, rep, 0, 1)
 }
