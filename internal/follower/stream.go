@@ -156,6 +156,9 @@ func (f *Follower) readLoop(src io.Reader) error {
 // bytes that are not RESP) and starts the applier again: the journal's
 // Tip is then where the next PSYNC resumes. Its cost is the applier's lag.
 func (f *Follower) resumePoint(wake func()) error {
+	if f.j.End() == f.j.Tip().Offset && f.app != nil && !f.app.ended() {
+		return nil // nothing arrived since the last resume point
+	}
 	if f.app != nil {
 		f.app.stop()
 		f.app = nil
@@ -217,6 +220,17 @@ func (f *Follower) startApplier(wake func()) *applyTask {
 		}
 	}()
 	return t
+}
+
+// ended reports whether the applier returned (an error it could not get
+// past, or a stop).
+func (t *applyTask) ended() bool {
+	select {
+	case <-t.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // stop stops the applier at a command boundary and joins it.
