@@ -76,10 +76,10 @@ func TestRestartReplaysJournal(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	stopWriter()
 	waitCaughtUp(t, r1, m)
-	applied := r1.f.Status().Offset
 	if err := r1.stop(t); err != nil {
 		t.Fatal(err)
 	}
+	applied := r1.f.Status().Offset // what it had applied when it stopped
 	if snap := snapshotState(t, dir); snap.ReplOffset >= applied {
 		t.Fatalf("the snapshot (offset %d) already holds everything: the journal is not exercised", snap.ReplOffset)
 	}

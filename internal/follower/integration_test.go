@@ -284,6 +284,9 @@ func TestRestartResumesWithPartialResync(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, follower.SnapshotFile)); err != nil {
 		t.Fatalf("no snapshot after stop: %v", err)
 	}
+	if segs := segments(t, dir); len(segs) != 0 {
+		t.Fatalf("journal segments left after a clean stop (dump.rdb alone should be the dataset): %v", segs)
+	}
 	time.Sleep(200 * time.Millisecond) // writes while the follower is down
 	r2 := start(t, config(m.Addr, dir, nil))
 	redistest.WaitFor(t, 30*time.Second, "streaming again", func() bool {

@@ -386,10 +386,12 @@ func (r *runner) diskWait() State {
 func (r *runner) shutdown() error {
 	f := r.f
 	fatal := r.fatal
+	drained := false
 	if f.app != nil {
 		f.j.Seal()
 		select {
 		case <-f.app.done:
+			drained = f.app.err == nil
 		case <-time.After(f.cfg.DrainTimeout):
 			f.log.Warn("the applier did not catch up within the drain timeout; the journal keeps the rest", "timeout", f.cfg.DrainTimeout)
 		}
@@ -407,6 +409,13 @@ func (r *runner) shutdown() error {
 			f.log.Error("fsync of the journal at stop failed", "err", err)
 		}
 		return fatal
+	}
+	if drained && fatal == nil && f.j.End() > f.applied.Load() {
+		// What the applier left is an unfinished command or MULTI block:
+		// the master resends it from the snapshot's offset.
+		if err := f.j.TruncateTo(f.applied.Load(), f.applier.DB()); err != nil {
+			f.log.Warn("cutting the unfinished tail of the journal at stop", "err", err)
+		}
 	}
 	if err := f.compact(true); err != nil {
 		f.log.Error("writing the snapshot at stop failed; the data directory holds the dataset as the previous snapshot plus the journal", "err", err)
