@@ -38,9 +38,9 @@ func (a *Applier) push(args [][]byte, head, xx bool) error {
 	l := e.List()
 	for _, v := range args[2:] {
 		if head {
-			l.PushFront(clone(v))
+			l.PushFront(v)
 		} else {
-			l.PushBack(clone(v))
+			l.PushBack(v)
 		}
 	}
 	return nil
@@ -73,7 +73,7 @@ func cmdLInsert(a *Applier, args [][]byte) error {
 			if after {
 				i++
 			}
-			l.Insert(i, clone(args[4]))
+			l.Insert(i, args[4])
 			return nil
 		}
 	}
@@ -102,7 +102,7 @@ func cmdLSet(a *Applier, args [][]byte) error {
 	if idx < 0 || idx >= n {
 		return ErrOutOfRange
 	}
-	l.SetIndex(int(idx), clone(args[3]))
+	l.SetIndex(int(idx), args[3])
 	return nil
 }
 
@@ -255,12 +255,14 @@ func (a *Applier) lmove(src, dst []byte, fromHead, toHead bool) error {
 		return err
 	}
 	sl := se.List()
-	var v []byte
+	// The popped element is a view into the source list: copy it before
+	// the push, which may write to the same list.
 	if fromHead {
-		v = sl.PopFront()
+		a.scratch = append(a.scratch[:0], sl.PopFront()...)
 	} else {
-		v = sl.PopBack()
+		a.scratch = append(a.scratch[:0], sl.PopBack()...)
 	}
+	v := a.scratch
 	if de == nil {
 		de = store.NewListEntry(store.NewList(1))
 		a.cur().Put(dst, de)
@@ -272,6 +274,9 @@ func (a *Applier) lmove(src, dst []byte, fromHead, toHead bool) error {
 	}
 	if sl.Len() == 0 {
 		a.cur().Delete(src)
+	}
+	if cap(a.scratch) > 1<<16 {
+		a.scratch = make([]byte, 0, 64) // do not keep a huge element's buffer
 	}
 	return nil
 }

@@ -15,44 +15,53 @@ import (
 
 // Clone returns a deep copy of the entry (value, expiry, and for streams
 // the consumer groups with their PEL and consumers), as COPY needs.
+// Bytes that are never written again (big collections' members and
+// values) are shared.
 func (e *Entry) Clone() *Entry {
-	c := &Entry{Expire: e.Expire, kind: e.kind}
+	c := &Entry{Expire: e.Expire, kind: e.kind, zenc: e.zenc, big: e.big, n: e.n}
 	switch e.kind {
 	case KindString:
 		c.str = cloneBytes(e.str)
 	case KindList:
-		l := e.List()
-		nl := NewList(l.Len())
-		for _, v := range l.All() {
-			nl.PushBack(cloneBytes(v))
+		if !e.big {
+			c.str = cloneBytes(e.str[e.off:])
+			break
 		}
-		c.obj = nl
-	case KindSet:
-		s := e.Set()
-		c.obj = &Set{m: maps.Clone(s.m)}
-	case KindZSet:
-		z := e.ZSet()
-		nz := NewZSet(z.Len())
-		for m, sc := range z.All() {
-			nz.AddString(m, sc)
+		ql := e.List().ql()
+		nl := &qlist{n: ql.n, nodes: make([]qnode, len(ql.nodes))}
+		for i, q := range ql.nodes {
+			nl.nodes[i] = qnode{b: cloneBytes(q.b[q.off:]), n: q.n}
 		}
-		nz.enc = z.enc // zsetDup keeps the encoding
-		c.obj = nz
-	case KindHash:
-		h := e.Hash()
-		nh := NewHash(h.Len())
-		for f, v := range h.m {
-			nh.m[f] = cloneBytes(v)
+		c.obj = unsafe.Pointer(nl)
+	case KindSet, KindZSet, KindHash:
+		if !e.big {
+			c.str = cloneBytes(e.str)
+			break
 		}
-		if h.ttl != nil {
-			nh.ttl = maps.Clone(h.ttl)
+		switch e.kind {
+		case KindSet:
+			c.obj = unsafe.Pointer(&setBig{m: maps.Clone(e.Set().big().m)})
+		case KindZSet:
+			zb := e.ZSet().big()
+			nz := newZSetBig(zb.length)
+			for x := zb.head.level[0].forward; x != nil; x = x.level[0].forward {
+				nz.dict[x.member] = x.score
+				nz.insert(x.member, x.score)
+			}
+			c.obj = unsafe.Pointer(nz)
+		case KindHash:
+			hb := e.Hash().big()
+			nh := &hashBig{m: maps.Clone(hb.m)}
+			if hb.ttl != nil {
+				nh.ttl = maps.Clone(hb.ttl)
+			}
+			c.obj = unsafe.Pointer(nh)
 		}
-		c.obj = nh
 	case KindStream:
-		c.obj = e.Stream().Clone()
+		c.obj = unsafe.Pointer(e.Stream().Clone())
 	case KindModule:
 		m := e.Module()
-		c.obj = &Module{TypeName: m.TypeName, ModuleID: m.ModuleID, Raw: cloneBytes(m.Raw)}
+		c.obj = unsafe.Pointer(&Module{TypeName: m.TypeName, ModuleID: m.ModuleID, Raw: cloneBytes(m.Raw)})
 	}
 	return c
 }
@@ -93,24 +102,6 @@ func (s *Stream) Clone() *Stream {
 		}
 	}
 	return n
-}
-
-// PutField stores value under field (both copied, into one allocation)
-// and reports whether the field was new. Unless keepTTL, the field's
-// expiry is cleared, as HSET does.
-func (h *Hash) PutField(field, value []byte, keepTTL bool) bool {
-	if !keepTTL && h.ttl != nil {
-		h.clearTTL(string(field))
-	}
-	buf := make([]byte, len(field)+len(value))
-	copy(buf, field)
-	copy(buf[len(field):], value)
-	// The map key shares the allocation with the value: the key bytes are
-	// never written again, and the value's capacity ends where it ends.
-	k := unsafe.String(unsafe.SliceData(buf), len(field))
-	_, existed := h.m[k]
-	h.m[k] = buf[len(field):len(buf):len(buf)]
-	return !existed
 }
 
 // SetEntries replaces the stream's entries (in ID order, owned by the

@@ -4,103 +4,189 @@ import (
 	"iter"
 	"maps"
 	"slices"
+	"unsafe"
 )
 
 // Hash maps fields to values; fields may carry an absolute expiry (hash
 // field expiration, Redis 7.4+ and Valkey 9+).
-type Hash struct {
+//
+// A Hash is a view of its Entry. Packed (see pack.go), the entry's bytes
+// hold field, value, field, value... in insertion order; a hash with more
+// than packMaxEntries fields or packMaxBytes bytes, or with a field
+// expiry, is big: a map (fields and values sharing allocations) plus a
+// map of field expiries.
+type Hash struct{ e Entry }
+
+type hashBig struct {
 	m   map[string][]byte
 	ttl map[string]int64 // field -> absolute ms; nil when no field has one
 }
 
 // NewHash returns an empty hash with room for capHint fields.
 func NewHash(capHint int) *Hash {
-	if capHint < 0 {
-		capHint = 0
+	h := &Hash{e: Entry{kind: KindHash}}
+	if capHint > packMaxEntries {
+		h.toBig(capHint)
 	}
-	return &Hash{m: make(map[string][]byte, capHint)}
+	return h
+}
+
+func (h *Hash) big() *hashBig { return (*hashBig)(h.e.obj) }
+
+// toBig converts the packed form to the big one. The packed bytes are
+// never written again: the map's fields and values are views of them.
+func (h *Hash) toBig(capHint int) {
+	hb := &hashBig{m: make(map[string][]byte, max(capHint, int(h.e.n)))}
+	b := h.e.str
+	for p := 0; p < len(b); {
+		var f, v []byte
+		f, p = pkNext(b, p)
+		v, p = pkNext(b, p)
+		hb.m[viewString(f)] = v
+	}
+	h.e.str, h.e.n, h.e.big, h.e.obj = nil, 0, true, unsafe.Pointer(hb)
 }
 
 // Len returns the number of fields, logically expired ones included.
-func (h *Hash) Len() int { return len(h.m) }
+func (h *Hash) Len() int {
+	if h.e.big {
+		return len(h.big().m)
+	}
+	return int(h.e.n)
+}
 
 // Get returns field's value, ignoring field expiry.
 func (h *Hash) Get(field []byte) ([]byte, bool) {
-	v, ok := h.m[string(field)]
-	return v, ok
+	if h.e.big {
+		v, ok := h.big().m[string(field)]
+		return v, ok
+	}
+	b := h.e.str
+	p := pkFind(b, field, 2)
+	if p < 0 {
+		return nil, false
+	}
+	v, _ := pkNext(b, pkSkip(b, p))
+	return v, true
 }
 
-// Set stores value under field (field copied when new; value owned) and
-// clears any expiry on the field, as HSET does. It reports whether the
-// field was new.
-func (h *Hash) Set(field, value []byte) bool {
-	if h.ttl != nil {
-		h.clearTTL(string(field))
-	}
-	return h.SetKeepTTL(field, value)
-}
+// Set stores value under field (both copied) and clears any expiry on the
+// field, as HSET does. It reports whether the field was new.
+func (h *Hash) Set(field, value []byte) bool { return h.PutField(field, value, false) }
 
 // SetKeepTTL is Set without touching the field's expiry.
-func (h *Hash) SetKeepTTL(field, value []byte) bool {
-	if _, ok := h.m[string(field)]; ok {
-		h.m[string(field)] = value
-		return false
-	}
-	h.m[string(field)] = value
-	return true
+func (h *Hash) SetKeepTTL(field, value []byte) bool { return h.PutField(field, value, true) }
+
+// SetString stores value under field (copied); it does not touch expiry.
+func (h *Hash) SetString(field string, value []byte) bool {
+	return h.PutField(view(field), value, true)
 }
 
-// SetString stores value under field (loader path); it does not touch expiry.
-func (h *Hash) SetString(field string, value []byte) bool {
-	_, ok := h.m[field]
-	h.m[field] = value
-	return !ok
+// PutField stores value under field (both copied) and reports whether the
+// field was new. Unless keepTTL, the field's expiry is cleared, as HSET
+// does. field and value must not be views of this hash.
+func (h *Hash) PutField(field, value []byte, keepTTL bool) bool {
+	if !h.e.big {
+		b := h.e.str
+		vs := pkSize(len(value))
+		if p := pkFind(b, field, 2); p >= 0 {
+			vp := pkSkip(b, p)
+			ve := pkSkip(b, vp)
+			if len(b)-(ve-vp)+vs <= packMaxBytes {
+				b = spliceN(b, vp, ve, vs)
+				pkPut(b, vp, value)
+				h.e.str = b
+				return false
+			}
+		} else if int(h.e.n) < packMaxEntries && len(b)+pkSize(len(field))+vs <= packMaxBytes {
+			h.e.str = pkAppend(pkAppend(b, field), value)
+			h.e.n++
+			return true
+		}
+		h.toBig(0)
+	}
+	hb := h.big()
+	if !keepTTL && hb.ttl != nil {
+		hb.clearTTL(string(field))
+	}
+	buf := make([]byte, len(field)+len(value))
+	copy(buf, field)
+	copy(buf[len(field):], value)
+	// The map key shares the allocation with the value: the key bytes are
+	// never written again, and the value's capacity ends where it ends.
+	k := unsafe.String(unsafe.SliceData(buf), len(field))
+	_, existed := hb.m[k]
+	hb.m[k] = buf[len(field):len(buf):len(buf)]
+	return !existed
 }
 
 // Delete removes field and reports whether it existed.
 func (h *Hash) Delete(field []byte) bool {
-	if _, ok := h.m[string(field)]; !ok {
+	if !h.e.big {
+		b := h.e.str
+		p := pkFind(b, field, 2)
+		if p < 0 {
+			return false
+		}
+		h.e.str = spliceN(b, p, pkSkip(b, pkSkip(b, p)), 0)
+		h.e.n--
+		return true
+	}
+	hb := h.big()
+	if _, ok := hb.m[string(field)]; !ok {
 		return false
 	}
-	delete(h.m, string(field))
-	if h.ttl != nil {
-		h.clearTTL(string(field))
+	delete(hb.m, string(field))
+	if hb.ttl != nil {
+		hb.clearTTL(string(field))
 	}
 	return true
 }
 
-func (h *Hash) clearTTL(field string) {
-	delete(h.ttl, field)
-	if len(h.ttl) == 0 {
-		h.ttl = nil
+func (hb *hashBig) clearTTL(field string) {
+	delete(hb.ttl, field)
+	if len(hb.ttl) == 0 {
+		hb.ttl = nil
 	}
 }
 
 // FieldExpire returns field's absolute expiry in ms, or 0 if it has none.
-func (h *Hash) FieldExpire(field []byte) int64 { return h.ttl[string(field)] }
+func (h *Hash) FieldExpire(field []byte) int64 {
+	if !h.e.big {
+		return 0
+	}
+	return h.big().ttl[string(field)]
+}
 
 // SetFieldExpire sets (t > 0) or clears (t == 0) field's expiry. The field
 // must exist.
 func (h *Hash) SetFieldExpire(field []byte, t int64) {
 	if t == 0 {
-		if h.ttl != nil {
-			h.clearTTL(string(field))
+		if h.e.big && h.big().ttl != nil {
+			h.big().clearTTL(string(field))
 		}
 		return
 	}
-	if h.ttl == nil {
-		h.ttl = make(map[string]int64)
+	if !h.e.big {
+		h.toBig(0)
 	}
-	h.ttl[string(field)] = t
+	hb := h.big()
+	if hb.ttl == nil {
+		hb.ttl = make(map[string]int64)
+	}
+	hb.ttl[string(field)] = t
 }
 
 // HasFieldExpires reports whether any field has an expiry.
-func (h *Hash) HasFieldExpires() bool { return len(h.ttl) > 0 }
+func (h *Hash) HasFieldExpires() bool { return h.e.big && len(h.big().ttl) > 0 }
 
 // MinFieldExpire returns the earliest field expiry, or 0 if none.
 func (h *Hash) MinFieldExpire() int64 {
+	if !h.e.big {
+		return 0
+	}
 	var min int64
-	for _, t := range h.ttl {
+	for _, t := range h.big().ttl {
 		if min == 0 || t < min {
 			min = t
 		}
@@ -108,8 +194,33 @@ func (h *Hash) MinFieldExpire() int64 {
 	return min
 }
 
-// All iterates over fields and values in no particular order.
-func (h *Hash) All() iter.Seq2[string, []byte] { return maps.All(h.m) }
+// All iterates over fields and values (views, valid until the hash
+// changes): in insertion order while the hash is packed, else in no
+// particular order.
+func (h *Hash) All() iter.Seq2[string, []byte] {
+	if h.e.big {
+		return maps.All(h.big().m)
+	}
+	b := h.e.str
+	return func(yield func(string, []byte) bool) {
+		for p := 0; p < len(b); {
+			var f, v []byte
+			f, p = pkNext(b, p)
+			v, p = pkNext(b, p)
+			if !yield(viewString(f), v) {
+				return
+			}
+		}
+	}
+}
 
-// Fields returns the field names sorted bytewise.
-func (h *Hash) Fields() []string { return slices.Sorted(maps.Keys(h.m)) }
+// Fields returns the field names sorted bytewise (views, valid until the
+// hash changes).
+func (h *Hash) Fields() []string {
+	out := make([]string, 0, h.Len())
+	for f := range h.All() {
+		out = append(out, f)
+	}
+	slices.Sort(out)
+	return out
+}

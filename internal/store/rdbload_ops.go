@@ -1,35 +1,57 @@
 package store
 
-// Insert paths for the RDB loader (internal/rdbload). A loader treats a
-// repeated member or field as corruption and throws the whole value away,
-// so it needs to know about a repeat but not to keep the value consistent
-// after one: these methods do a single map operation instead of a lookup
-// followed by an insert.
+// Insert paths for a loader. A loader treats a repeated member or field as
+// corruption and throws the whole value away, so it needs to know about a
+// repeat but not to keep the value consistent after one. In the big forms
+// these methods keep the given string (its bytes must never be written
+// again: loaders carve them from arenas) and do a single map operation;
+// in the packed forms they copy it. internal/rdbload builds collections
+// with a Builder (build.go) instead.
 
 // AddNewString adds member and reports whether it was new.
 func (s *Set) AddNewString(member string) bool {
-	n := len(s.m)
-	s.m[member] = struct{}{}
-	return len(s.m) > n
+	if !s.e.big {
+		return s.Add(view(member))
+	}
+	m := s.big().m
+	n := len(m)
+	m[member] = struct{}{}
+	return len(m) > n
 }
 
 // SetNewString stores value under field (expiry untouched) and reports
-// whether the field was new; a repeated field's value is replaced.
+// whether the field was new; a repeated field's value is replaced. In the
+// big form value is kept, not copied.
 func (h *Hash) SetNewString(field string, value []byte) bool {
-	n := len(h.m)
-	h.m[field] = value
-	return len(h.m) > n
+	if !h.e.big {
+		return h.PutField(view(field), value, true)
+	}
+	m := h.big().m
+	n := len(m)
+	m[field] = value
+	return len(m) > n
 }
 
 // AddNewString inserts member with score and reports whether it was new.
-// When it was not, the sorted set is left inconsistent (the member map
-// holds the new score, the skiplist the old one) and must be discarded.
+// When it was not, the sorted set may be left inconsistent and must be
+// discarded.
 func (z *ZSet) AddNewString(member string, score float64) bool {
-	n := len(z.dict)
-	z.dict[member] = score
-	if len(z.dict) == n {
+	if !z.e.big {
+		if _, _, ok := z.pfind(view(member)); ok {
+			return false
+		}
+		if z.fits(len(member)) {
+			z.pinsert(view(member), score)
+			return true
+		}
+		z.toBig(0)
+	}
+	zb := z.big()
+	n := len(zb.dict)
+	zb.dict[member] = score
+	if len(zb.dict) == n {
 		return false
 	}
-	z.insert(member, score)
+	zb.insert(member, score)
 	return true
 }

@@ -4,56 +4,141 @@ import (
 	"iter"
 	"maps"
 	"slices"
+	"strings"
+	"unsafe"
 )
 
 // Set is an unordered set of byte strings.
-type Set struct {
-	m map[string]struct{}
-}
+//
+// A Set is a view of its Entry: packed (pack.go), the members one after
+// the other in insertion order; big (more than packMaxEntries members or
+// packMaxBytes bytes), a map.
+type Set struct{ e Entry }
+
+type setBig struct{ m map[string]struct{} }
 
 // NewSet returns an empty set with room for capHint members.
 func NewSet(capHint int) *Set {
-	if capHint < 0 {
-		capHint = 0
+	s := &Set{e: Entry{kind: KindSet}}
+	if capHint > packMaxEntries {
+		s.toBig(capHint)
 	}
-	return &Set{m: make(map[string]struct{}, capHint)}
+	return s
+}
+
+func (s *Set) big() *setBig { return (*setBig)(s.e.obj) }
+
+// toBig converts the packed form to a map whose keys are views of the
+// packed bytes (never written again).
+func (s *Set) toBig(capHint int) {
+	sb := &setBig{m: make(map[string]struct{}, max(capHint, int(s.e.n)))}
+	b := s.e.str
+	for p := 0; p < len(b); {
+		var m []byte
+		m, p = pkNext(b, p)
+		sb.m[viewString(m)] = struct{}{}
+	}
+	s.e.str, s.e.n, s.e.big, s.e.obj = nil, 0, true, unsafe.Pointer(sb)
 }
 
 // Len returns the number of members.
-func (s *Set) Len() int { return len(s.m) }
+func (s *Set) Len() int {
+	if s.e.big {
+		return len(s.big().m)
+	}
+	return int(s.e.n)
+}
 
 // Has reports whether member is in the set.
-func (s *Set) Has(member []byte) bool { _, ok := s.m[string(member)]; return ok }
+func (s *Set) Has(member []byte) bool {
+	if s.e.big {
+		_, ok := s.big().m[string(member)]
+		return ok
+	}
+	return pkFind(s.e.str, member, 1) >= 0
+}
 
-// Add adds member (copied) and reports whether it was new.
+// Add adds member (copied) and reports whether it was new. member must
+// not be a view of this set.
 func (s *Set) Add(member []byte) bool {
-	if _, ok := s.m[string(member)]; ok {
+	if !s.e.big {
+		if pkFind(s.e.str, member, 1) >= 0 {
+			return false
+		}
+		if int(s.e.n) < packMaxEntries && len(s.e.str)+pkSize(len(member)) <= packMaxBytes {
+			s.e.str = pkAppend(s.e.str, member)
+			s.e.n++
+			return true
+		}
+		s.toBig(0)
+	}
+	m := s.big().m
+	if _, ok := m[string(member)]; ok {
 		return false
 	}
-	s.m[string(member)] = struct{}{}
+	m[string(member)] = struct{}{}
 	return true
 }
 
-// AddString adds member and reports whether it was new.
+// AddString adds member (copied) and reports whether it was new.
 func (s *Set) AddString(member string) bool {
-	if _, ok := s.m[member]; ok {
+	if !s.e.big {
+		return s.Add(view(member))
+	}
+	m := s.big().m
+	if _, ok := m[member]; ok {
 		return false
 	}
-	s.m[member] = struct{}{}
+	m[strings.Clone(member)] = struct{}{}
 	return true
 }
 
 // Remove removes member and reports whether it was present.
 func (s *Set) Remove(member []byte) bool {
-	if _, ok := s.m[string(member)]; !ok {
+	if !s.e.big {
+		b := s.e.str
+		p := pkFind(b, member, 1)
+		if p < 0 {
+			return false
+		}
+		s.e.str = spliceN(b, p, pkSkip(b, p), 0)
+		s.e.n--
+		return true
+	}
+	m := s.big().m
+	if _, ok := m[string(member)]; !ok {
 		return false
 	}
-	delete(s.m, string(member))
+	delete(m, string(member))
 	return true
 }
 
-// All iterates over the members in no particular order.
-func (s *Set) All() iter.Seq[string] { return maps.Keys(s.m) }
+// All iterates over the members (views, valid until the set changes):
+// in insertion order while the set is packed, else in no particular
+// order.
+func (s *Set) All() iter.Seq[string] {
+	if s.e.big {
+		return maps.Keys(s.big().m)
+	}
+	b := s.e.str
+	return func(yield func(string) bool) {
+		for p := 0; p < len(b); {
+			var m []byte
+			m, p = pkNext(b, p)
+			if !yield(viewString(m)) {
+				return
+			}
+		}
+	}
+}
 
-// Sorted returns the members sorted bytewise.
-func (s *Set) Sorted() []string { return slices.Sorted(maps.Keys(s.m)) }
+// Sorted returns the members sorted bytewise (views, valid until the set
+// changes).
+func (s *Set) Sorted() []string {
+	out := make([]string, 0, s.Len())
+	for m := range s.All() {
+		out = append(out, m)
+	}
+	slices.Sort(out)
+	return out
+}

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"unsafe"
 )
 
 // Kind is the type of a value, as TYPE reports it.
@@ -52,64 +53,115 @@ const DefaultDatabases = 16
 const MaxDatabases = 1 << 16
 
 // Entry is one key's value and its expiry.
+//
+// A string keeps its bytes in str. A list, set, sorted set or hash is
+// the entry itself in one of two forms (the List, Set, ZSet and Hash
+// types are views of the Entry, see their files): packed, its elements in
+// the one byte slice str (a few elements, as Redis keeps them in a
+// listpack; n counts them), or big, obj pointing at the structure that
+// indexes them (big is true). A stream or module value hangs off obj.
 type Entry struct {
 	// Expire is the absolute expiry in Unix milliseconds; 0 means none.
 	Expire int64
 	kind   Kind
+	big    bool  // collections: obj holds the big form
+	zenc   uint8 // sorted sets: the encoding Redis has (zset_encoding.go)
+	n      uint16
+	off    uint16 // lists: where the inline node's data starts in str
 	str    []byte
-	obj    any // *List, *Set, *ZSet, *Hash, *Stream or *Module
+	obj    unsafe.Pointer // *hashBig, *setBig, *zsetBig, *qlist, *Stream or *Module
 }
 
 // NewString returns a string entry holding b (owned by the entry).
 func NewString(b []byte) *Entry { return &Entry{kind: KindString, str: b} }
 
-// NewListEntry returns an entry holding l.
-func NewListEntry(l *List) *Entry { return &Entry{kind: KindList, obj: l} }
+// NewListEntry returns the entry l is a view of (the same entry every
+// call: a list value is its entry).
+func NewListEntry(l *List) *Entry { return &l.e }
 
-// NewSetEntry returns an entry holding s.
-func NewSetEntry(s *Set) *Entry { return &Entry{kind: KindSet, obj: s} }
+// NewSetEntry returns the entry s is a view of.
+func NewSetEntry(s *Set) *Entry { return &s.e }
 
-// NewZSetEntry returns an entry holding z.
-func NewZSetEntry(z *ZSet) *Entry { return &Entry{kind: KindZSet, obj: z} }
+// NewZSetEntry returns the entry z is a view of.
+func NewZSetEntry(z *ZSet) *Entry { return &z.e }
 
-// NewHashEntry returns an entry holding h.
-func NewHashEntry(h *Hash) *Entry { return &Entry{kind: KindHash, obj: h} }
+// NewHashEntry returns the entry h is a view of.
+func NewHashEntry(h *Hash) *Entry { return &h.e }
 
 // NewStreamEntry returns an entry holding s.
-func NewStreamEntry(s *Stream) *Entry { return &Entry{kind: KindStream, obj: s} }
+func NewStreamEntry(s *Stream) *Entry { return &Entry{kind: KindStream, obj: unsafe.Pointer(s)} }
 
 // NewModuleEntry returns an entry holding m.
-func NewModuleEntry(m *Module) *Entry { return &Entry{kind: KindModule, obj: m} }
+func NewModuleEntry(m *Module) *Entry { return &Entry{kind: KindModule, obj: unsafe.Pointer(m)} }
 
 // Kind reports the value's kind.
 func (e *Entry) Kind() Kind { return e.kind }
 
 // Str returns the string value (nil unless Kind is KindString).
-func (e *Entry) Str() []byte { return e.str }
-
-// SetStr replaces the string value; b becomes owned by the entry.
-// The entry becomes a string entry whatever it held before.
-func (e *Entry) SetStr(b []byte) {
-	e.kind, e.str, e.obj = KindString, b, nil
+func (e *Entry) Str() []byte {
+	if e.kind != KindString {
+		return nil
+	}
+	return e.str
 }
 
+// SetStr replaces the string value; b becomes owned by the entry.
+// The entry becomes a string entry whatever it held before (a List, Set,
+// ZSet or Hash view of it sees a string entry from then on).
+func (e *Entry) SetStr(b []byte) {
+	*e = Entry{Expire: e.Expire, kind: KindString, str: b}
+}
+
+// The collection types are views of their Entry: a struct whose only
+// field is the Entry has the Entry's layout.
+
 // List returns the list value, or nil if the entry is not a list.
-func (e *Entry) List() *List { l, _ := e.obj.(*List); return l }
+func (e *Entry) List() *List {
+	if e.kind != KindList {
+		return nil
+	}
+	return (*List)(unsafe.Pointer(e))
+}
 
 // Set returns the set value, or nil if the entry is not a set.
-func (e *Entry) Set() *Set { s, _ := e.obj.(*Set); return s }
+func (e *Entry) Set() *Set {
+	if e.kind != KindSet {
+		return nil
+	}
+	return (*Set)(unsafe.Pointer(e))
+}
 
 // ZSet returns the sorted set value, or nil if the entry is not a sorted set.
-func (e *Entry) ZSet() *ZSet { z, _ := e.obj.(*ZSet); return z }
+func (e *Entry) ZSet() *ZSet {
+	if e.kind != KindZSet {
+		return nil
+	}
+	return (*ZSet)(unsafe.Pointer(e))
+}
 
 // Hash returns the hash value, or nil if the entry is not a hash.
-func (e *Entry) Hash() *Hash { h, _ := e.obj.(*Hash); return h }
+func (e *Entry) Hash() *Hash {
+	if e.kind != KindHash {
+		return nil
+	}
+	return (*Hash)(unsafe.Pointer(e))
+}
 
 // Stream returns the stream value, or nil if the entry is not a stream.
-func (e *Entry) Stream() *Stream { s, _ := e.obj.(*Stream); return s }
+func (e *Entry) Stream() *Stream {
+	if e.kind != KindStream {
+		return nil
+	}
+	return (*Stream)(e.obj)
+}
 
 // Module returns the module value, or nil if the entry is not a module value.
-func (e *Entry) Module() *Module { m, _ := e.obj.(*Module); return m }
+func (e *Entry) Module() *Module {
+	if e.kind != KindModule {
+		return nil
+	}
+	return (*Module)(e.obj)
+}
 
 // Expired reports whether the entry is logically expired at nowMs.
 func (e *Entry) Expired(nowMs int64) bool { return e.Expire != 0 && e.Expire <= nowMs }
@@ -117,15 +169,15 @@ func (e *Entry) Expired(nowMs int64) bool { return e.Expire != 0 && e.Expire <= 
 // Empty reports whether a collection entry holds no elements. Redis deletes
 // a key whose collection becomes empty; callers do the same.
 func (e *Entry) Empty() bool {
-	switch v := e.obj.(type) {
-	case *List:
-		return v.Len() == 0
-	case *Set:
-		return v.Len() == 0
-	case *ZSet:
-		return v.Len() == 0
-	case *Hash:
-		return v.Len() == 0
+	switch e.kind {
+	case KindList:
+		return e.List().Len() == 0
+	case KindSet:
+		return e.Set().Len() == 0
+	case KindZSet:
+		return e.ZSet().Len() == 0
+	case KindHash:
+		return e.Hash().Len() == 0
 	}
 	return false // strings, streams and modules may be empty
 }

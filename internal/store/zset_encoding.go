@@ -30,43 +30,53 @@ var DefaultZSetLimits = ZSetLimits{MaxEntries: 128, MaxValue: 64}
 // IsListpack reports whether Redis would hold z as a listpack, inferring
 // (and remembering) it from the limits when it is not known yet.
 func (z *ZSet) IsListpack(lim ZSetLimits) bool {
-	if z.enc == zsetEncUnknown {
-		z.enc = zsetEncSkiplist
-		if z.length <= lim.MaxEntries {
-			z.enc = zsetEncListpack
-			for m := range z.dict {
+	if z.e.zenc == zsetEncUnknown {
+		z.e.zenc = zsetEncSkiplist
+		if z.Len() <= lim.MaxEntries {
+			z.e.zenc = zsetEncListpack
+			for m := range z.All() {
 				if len(m) > lim.MaxValue {
-					z.enc = zsetEncSkiplist
+					z.e.zenc = zsetEncSkiplist
 					break
 				}
 			}
 		}
 	}
-	return z.enc == zsetEncListpack
+	return z.e.zenc == zsetEncListpack
 }
 
 // Encoding reports the encoding recorded for z without inferring one:
 // known is false for a set whose encoding was never set.
 func (z *ZSet) Encoding() (listpack, known bool) {
-	return z.enc == zsetEncListpack, z.enc != zsetEncUnknown
+	return z.e.zenc == zsetEncListpack, z.e.zenc != zsetEncUnknown
 }
 
 // SetListpack records the encoding Redis has for z.
 func (z *ZSet) SetListpack(listpack bool) {
 	if listpack {
-		z.enc = zsetEncListpack
+		z.e.zenc = zsetEncListpack
 	} else {
-		z.enc = zsetEncSkiplist
+		z.e.zenc = zsetEncSkiplist
 	}
 }
 
 // NormalizeNegZero turns every -0 score into 0, as converting a set to a
 // listpack does. The order is unchanged (-0 and 0 compare equal).
 func (z *ZSet) NormalizeNegZero() {
-	for x := z.head.level[0].forward; x != nil; x = x.level[0].forward {
+	if !z.e.big {
+		b := z.e.str
+		for p := 0; p < len(b); p = pkSkip(b, p+8) {
+			if sc := getScore(b[p:]); sc == 0 && math.Signbit(sc) {
+				putScore(b[p:], 0)
+			}
+		}
+		return
+	}
+	zb := z.big()
+	for x := zb.head.level[0].forward; x != nil; x = x.level[0].forward {
 		if x.score == 0 && math.Signbit(x.score) {
 			x.score = 0
-			z.dict[x.member] = 0
+			zb.dict[x.member] = 0
 		}
 	}
 }

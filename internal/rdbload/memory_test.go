@@ -1,0 +1,59 @@
+package rdbload
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"testing"
+	"time"
+)
+
+// Memory probe (opt-in): the live heap a loaded store needs, and where it
+// goes. Give it any RDB file (e.g. a stock server's dump of the benchmark
+// dataset):
+//
+//	go test -run TestLoadMemory -v ./internal/rdbload/ -args -mem.rdb /path/dump.rdb [-mem.profile heap.pprof]
+var (
+	memRDB     = flag.String("mem.rdb", "", "TestLoadMemory: RDB file to load and measure")
+	memProfile = flag.String("mem.profile", "", "TestLoadMemory: write a heap profile of the loaded store here")
+)
+
+func TestLoadMemory(t *testing.T) {
+	if *memRDB == "" {
+		t.Skip("opt-in: -mem.rdb FILE")
+	}
+	data, err := os.ReadFile(*memRDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	t0 := time.Now()
+	st, info, err := Load(bytes.NewReader(data), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loadTime := time.Since(t0)
+	runtime.ReadMemStats(&after)
+	allocs, allocBytes := after.Mallocs-before.Mallocs, after.TotalAlloc-before.TotalAlloc
+	gcs := after.NumGC - before.NumGC
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	t.Logf("%d keys from %d MB in %v (%d GCs): %d allocations, %d MB allocated; live heap %d MB (%d objects)",
+		info.Keys, len(data)>>20, loadTime.Round(time.Millisecond), gcs, allocs, allocBytes>>20,
+		(after.HeapAlloc-before.HeapAlloc)>>20, after.HeapObjects-before.HeapObjects)
+	if *memProfile != "" {
+		f, err := os.Create(*memProfile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	runtime.KeepAlive(st)
+}
