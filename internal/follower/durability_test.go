@@ -80,13 +80,14 @@ func TestRestartReplaysJournal(t *testing.T) {
 		t.Fatal(err)
 	}
 	applied := r1.f.Status().Offset // what it had applied when it stopped
-	if snap := snapshotState(t, dir); snap.ReplOffset >= applied {
+	snap := snapshotState(t, dir)
+	if snap.ReplOffset >= applied {
 		t.Fatalf("the snapshot (offset %d) already holds everything: the journal is not exercised", snap.ReplOffset)
 	}
 	m.Do("SET", "while-down", "1")
 	r2 := start(t, cfg)
-	if st := r2.f.Status(); st.Replayed == 0 || st.Offset != applied {
-		t.Fatalf("replayed %d bytes to offset %d, want offset %d", st.Replayed, st.Offset, applied)
+	if st := r2.f.Status(); st.Replayed != applied-snap.ReplOffset {
+		t.Fatalf("replayed %d bytes from offset %d, want up to %d", st.Replayed, snap.ReplOffset, applied)
 	}
 	waitCaughtUp(t, r2, m)
 	compare(t, r2, m)
@@ -197,13 +198,17 @@ func TestCompactionDuringStreaming(t *testing.T) {
 	cfg.KeepJournalOnStop = true
 	r := start(t, cfg)
 	waitCaughtUp(t, r, m)
+	first := r.f.Status().Offset
 	stopWriter := writeDuring(t, m, 51)
-	redistest.WaitFor(t, 30*time.Second, "three compactions", func() bool { return r.f.Status().Compactions >= 3 })
+	redistest.WaitFor(t, 30*time.Second, "eight compactions", func() bool { return r.f.Status().Compactions >= 8 })
 	stopWriter()
 	waitCaughtUp(t, r, m)
 	st := r.f.Status()
-	if st.JournalBytes > 2*cfg.CompactBytes {
-		t.Fatalf("journal holds %d bytes after compactions (limit %d)", st.JournalBytes, cfg.CompactBytes)
+	// What a compaction leaves: under CompactBytes of applied stream past
+	// the snapshot, plus the writer's segment (which one 256 KiB read can
+	// fill beyond SegmentBytes).
+	if limit := cfg.CompactBytes + cfg.SegmentBytes + 2*256<<10; st.JournalBytes > limit || st.JournalBytes > (st.Offset-first)/2 {
+		t.Fatalf("journal holds %d bytes after compactions (limit %d) of the %d streamed", st.JournalBytes, limit, st.Offset-first)
 	}
 	t.Logf("%d compactions, last one paused applying for %v; journal %d bytes", st.Compactions, st.LastCompaction, st.JournalBytes)
 	if err := r.stop(t); err != nil {
