@@ -19,9 +19,13 @@ test:
 	$(GO) vet $(PKGS)
 	$(GO) test -race -timeout 14m $(PKGS)
 
-# Exhaustive variants (corruption loops, long differential runs).
+# Exhaustive variants: 1000 corruptions/truncations per RDB fixture, the
+# 60-iteration SIGKILL loop, and the long differential runs (20 seeds x
+# 100k commands through the follower beside a stock replica). Hours.
 test-long:
-	$(GO) test -timeout 60m $(PKGS) -args -long
+	$(GO) test -timeout 60m ./internal/rdbload ./internal/follower -args -long
+	$(GO) test -timeout 120m ./internal/apply -run TestRandomized -args -apply.seeds=20 -apply.ops=20000
+	$(GO) test -timeout 6h ./internal/e2e -run Randomized -args -e2e.seeds=20 -e2e.ops=100000 -e2e.every=10000
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m $(PKGS)

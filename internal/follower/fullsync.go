@@ -99,12 +99,15 @@ func (t *teeFile) discard() {
 // loadPayload decodes the payload into a fresh store while teeing it to a
 // temp file. On success the payload checked out (structure, CRC, length)
 // and the temp file holds it, fsynced.
-func (f *Follower) loadPayload(payload io.Reader, progress func(bytes, keys int64)) (*loadedSync, error) {
+//
+// size is the payload's length when the master announced it ("$<len>"),
+// else -1; the decoder uses it to bound its sizing hints.
+func (f *Follower) loadPayload(payload io.Reader, size int64, progress func(bytes, keys int64)) (*loadedSync, error) {
 	tee, err := f.newTee()
 	if err != nil {
 		return nil, disk(fmt.Errorf("full sync: creating the payload's temp file: %w", err))
 	}
-	st, info, err := rdbload.Load(io.TeeReader(payload, tee), rdbload.Options{Logger: f.log, Progress: progress})
+	st, info, err := rdbload.Load(io.TeeReader(payload, tee), rdbload.Options{Logger: f.log, Progress: progress, InputSize: max(size, 0)})
 	if err == nil {
 		err = tee.finish()
 	}

@@ -277,7 +277,7 @@ func (r *runner) receive(link *psync.Link) (*loadedSync, error) {
 			f.log.Info("full sync progress", "mb", bytes>>20, "keys", keys, "mb_per_s", int(float64(bytes>>20)/secs))
 		}
 	}
-	ls, err := f.loadPayload(payload, progress)
+	ls, err := f.loadPayload(payload, pre.Length, progress)
 	if err != nil {
 		return nil, err
 	}

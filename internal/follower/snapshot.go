@@ -116,7 +116,11 @@ func (f *Follower) loadSnapshot() (journal.State, error) {
 	fi, _ := file.Stat()
 	defer debug.SetGCPercent(debug.SetGCPercent(loadGCPercent))
 	start := time.Now()
-	st, info, err := rdbload.Load(file, rdbload.Options{Logger: f.log})
+	opts := rdbload.Options{Logger: f.log}
+	if fi != nil {
+		opts.InputSize = fi.Size()
+	}
+	st, info, err := rdbload.Load(file, opts)
 	if err != nil {
 		return journal.State{}, fmt.Errorf("snapshot %s is unreadable (%w); move it away to start over with a full resync", path, err)
 	}

@@ -22,9 +22,9 @@ type DriveStats struct {
 func Drive(ctx context.Context, c *redis.Client, seed uint64, ops, every int, checkpoint func(done int) error) (DriveStats, error) {
 	var st DriveStats
 	wc := c.Conn()
-	defer func() { wc.Select(ctx, c.Options().DB); wc.Close() }()
+	defer releaseConn(ctx, c, wc)
 	qc := c.Conn()
-	defer func() { qc.Select(ctx, c.Options().DB); qc.Close() }()
+	defer releaseConn(ctx, c, qc)
 	curDB, queuedDB, qDB := 0, -1, 0
 	g := NewGen(seed, func(args ...any) (any, error) {
 		if qDB != curDB {

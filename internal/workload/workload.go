@@ -62,7 +62,7 @@ func Fill(ctx context.Context, c *redis.Client, o FillOptions) error {
 	}
 	r := rand.New(rand.NewPCG(o.Seed, 0x5eed))
 	conn := c.Conn()
-	defer conn.Close()
+	defer releaseConn(ctx, c, conn)
 	for _, db := range o.DBs {
 		if err := conn.Select(ctx, db).Err(); err != nil {
 			return fmt.Errorf("SELECT %d: %w", db, err)
@@ -71,7 +71,7 @@ func Fill(ctx context.Context, c *redis.Client, o FillOptions) error {
 			return fmt.Errorf("filling db %d: %w", db, err)
 		}
 	}
-	if err := c.Do(ctx, "FUNCTION", "LOAD", "REPLACE", Library).Err(); err != nil && !strings.Contains(err.Error(), "unknown command") {
+	if err := conn.Do(ctx, "FUNCTION", "LOAD", "REPLACE", Library).Err(); err != nil && !strings.Contains(err.Error(), "unknown command") {
 		return fmt.Errorf("FUNCTION LOAD: %w", err)
 	}
 	return nil
@@ -301,7 +301,7 @@ func RunWriter(ctx context.Context, c *redis.Client, o WriterOptions, ops int) (
 	}
 	r := rand.New(rand.NewPCG(o.Seed, 0x3517e5))
 	conn := c.Conn()
-	defer conn.Close()
+	defer releaseConn(ctx, c, conn)
 	var tick *time.Ticker
 	if o.Rate > 0 {
 		tick = time.NewTicker(time.Second / time.Duration(o.Rate))
@@ -341,6 +341,14 @@ func RunWriter(ctx context.Context, c *redis.Client, o WriterOptions, ops int) (
 		done++
 	}
 	return done, nil
+}
+
+// releaseConn selects the client's own database again before conn goes
+// back to the client's pool (a later command through the pool must not
+// land in the database the workload left it on).
+func releaseConn(ctx context.Context, c *redis.Client, conn *redis.Conn) {
+	conn.Select(context.WithoutCancel(ctx), c.Options().DB)
+	conn.Close()
 }
 
 func isConnErr(err error) bool {
