@@ -209,12 +209,15 @@ type decoder struct {
 	// (nil when skipped as empty).
 	onRecord func(db int, start, end int64, e *store.Entry)
 
-	kbuf  []byte   // key name scratch
-	num   [24]byte // integer formatting
-	big   []byte   // scratch for views larger than the buffer
-	lzfIn []byte   // scratch for large compressed input
-	lzfV  []byte   // scratch for decompressed views
-	arena arena
+	kbuf     []byte   // key name scratch
+	keyOwned bool     // key is no longer a view of kbuf
+	mbuf     []byte   // member or field scratch
+	num      [24]byte // integer formatting
+	big      []byte   // scratch for views larger than the buffer
+	lzfIn    []byte   // scratch for large compressed input
+	lzfV     []byte   // scratch for decompressed views
+	arena    arena    // stream elements
+	bld      store.Builder
 }
 
 func newDecoder(r io.Reader, h Handler, opts Options, size int) *decoder {
@@ -465,8 +468,14 @@ func (d *decoder) keyRecord(t byte, expire int64, hasExpire bool, meta KeyMeta) 
 		if t == rdb.TypeString {
 			e, err = d.stringRecord(kv)
 		} else {
-			d.key, d.hasKey = string(kv), true
+			// A packed collection takes the key name into its allocation
+			// (d.finish); until then d.key is a view of the scratch copy.
+			d.kbuf = append(d.kbuf[:0], kv...)
+			d.key, d.hasKey, d.keyOwned = unsafe.String(unsafe.SliceData(d.kbuf), len(d.kbuf)), true, false
 			e, err = d.readObject(t)
+			if !d.keyOwned {
+				d.key = string(d.kbuf)
+			}
 		}
 		if err != nil {
 			return d.wrap(err, "reading a "+typeName(t, d.valkey)+" value")
@@ -510,74 +519,54 @@ const maxSharedString = 512
 
 // stringRecord reads the value of a string key whose name kv (a view) was
 // just read, and sets d.key. Small keys are allocated once: when key and
-// value together fit 456 bytes, the entry, the key name and the value
-// share one allocation (as Redis embeds short strings in their object);
-// else a value of at most maxSharedString bytes shares one allocation
-// with the key name. The key string is a view of bytes never written
-// again and the value's capacity ends where it ends, so appending to it
-// reallocates. The price: when the value is later replaced, the old one
-// stays allocated with the key, at most 512 bytes per key.
+// value together fit store.MaxEmbedded bytes, the entry, the key name and
+// the value share one allocation (as Redis embeds short strings in their
+// object); else a value of at most maxSharedString bytes shares one
+// allocation with the key name. The key string is a view of bytes never
+// written again and the value's capacity ends where it ends, so appending
+// to it reallocates. The price: when the value is later replaced, the old
+// one stays allocated with the key.
 func (d *decoder) stringRecord(kv []byte) (*store.Entry, error) {
 	d.kbuf = append(d.kbuf[:0], kv...) // the view dies with the next read
 	// Until the key has its own memory, d.key (for error messages) is a
 	// view of the scratch copy.
 	d.key, d.hasKey = unsafe.String(unsafe.SliceData(d.kbuf), len(d.kbuf)), true
-	v, err := d.readStringShared(maxSharedString, nil)
+	v, err := d.readStringShared(max(maxSharedString, store.MaxEmbedded), nil)
 	if err != nil {
 		d.key = string(d.kbuf)
 		return nil, err
 	}
 	kl := len(d.kbuf)
-	if kl == 0 || len(v) > maxSharedString {
+	n := kl + len(v)
+	if kl == 0 || (len(v) > maxSharedString && n > store.MaxEmbedded) {
 		d.key = string(d.kbuf)
-		if len(v) <= maxSharedString {
+		if len(v) <= store.MaxEmbedded {
 			v = append(make([]byte, 0, len(v)), v...)
 		}
 		return store.NewString(v), nil // v is owned
 	}
-	e, buf := newEmbedded(kl + len(v))
-	if e == nil {
-		buf = make([]byte, kl+len(v))
+	var e *store.Entry
+	var buf []byte
+	if n <= store.MaxEmbedded {
+		e, buf = store.NewEmbedded(n)
+	} else {
+		buf = make([]byte, n)
 	}
 	copy(buf, d.kbuf)
 	copy(buf[kl:], v)
 	d.key = unsafe.String(unsafe.SliceData(buf), kl)
-	val := buf[kl : kl+len(v) : kl+len(v)]
+	val := buf[kl:n:n]
 	if e == nil {
 		return store.NewString(val), nil
 	}
-	*e = *store.NewString(val)
+	e.SetStr(val)
 	return e, nil
-}
-
-// maxEmbedded is the most key and value bytes allocated with the entry.
-const maxEmbedded = 456
-
-// newEmbedded allocates an entry with room for n (<= maxEmbedded) bytes,
-// in the smallest size class that fits (64 to 512 bytes in all); e is nil
-// when n is larger.
-func newEmbedded(n int) (e *store.Entry, buf []byte) {
-	switch {
-	case n <= 8:
-		return embed[[8]byte]()
-	case n <= 40:
-		return embed[[40]byte]()
-	case n <= 72:
-		return embed[[72]byte]()
-	case n <= 136:
-		return embed[[136]byte]()
-	case n <= 200:
-		return embed[[200]byte]()
-	case n <= maxEmbedded:
-		return embed[[maxEmbedded]byte]()
-	}
-	return nil, nil
 }
 
 // fastString decodes a string record (after its type byte) in the common
 // case: the key and a raw value with 6- or 14-bit lengths, together at
-// most maxEmbedded bytes, all in the read buffer. It consumes nothing and
-// returns nil otherwise.
+// most store.MaxEmbedded bytes, all in the read buffer. It consumes
+// nothing and returns nil otherwise.
 func (d *decoder) fastString() *store.Entry {
 	rd := d.rd
 	p := rd.buf[rd.r:rd.w]
@@ -607,30 +596,17 @@ func (d *decoder) fastString() *store.Entry {
 	default:
 		return nil
 	}
-	if kl+vl > maxEmbedded || uint64(max(kl, vl)) > d.maxLen || vh+vl > len(p) {
+	n := kl + vl
+	if n > store.MaxEmbedded || uint64(max(kl, vl)) > d.maxLen || vh+vl > len(p) {
 		return nil
 	}
-	e, buf := newEmbedded(kl + vl)
+	e, buf := store.NewEmbedded(n)
 	copy(buf, key)
 	copy(buf[kl:], p[vh:vh+vl])
 	rd.r += h + kl + vh + vl
 	d.key, d.hasKey = unsafe.String(unsafe.SliceData(buf), kl), true
-	*e = *store.NewString(buf[kl : kl+vl : kl+vl])
+	e.SetStr(buf[kl:n:n])
 	return e
-}
-
-// embedded is an entry allocated together with the bytes of its key name
-// and value (T is a byte array; the garbage collector scans only the
-// entry's pointer words).
-type embedded[T any] struct {
-	e store.Entry
-	b T
-}
-
-// embed allocates an entry with room for T's bytes and returns both.
-func embed[T any]() (*store.Entry, []byte) {
-	x := new(embedded[T])
-	return &x.e, unsafe.Slice((*byte)(unsafe.Pointer(&x.b)), unsafe.Sizeof(x.b))
 }
 
 func (d *decoder) finish() error {

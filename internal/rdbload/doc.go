@@ -70,16 +70,18 @@
 // default) bounds any single string or element count.
 //
 // Memory ownership: everything handed to a Handler, and everything in the
-// returned store, is owned by the receiver. Small elements of one
-// collection (list items, set members, hash fields and values, sorted-set
-// members, stream fields) may share a backing allocation; each slice has
-// its capacity clipped to its length, so appending to one never
-// overwrites another, and the strings (member and field names) are views
-// of bytes never written again. A string key shares one allocation with
-// its value (up to 512 bytes) and, when both fit 456 bytes, with its
+// returned store, is owned by the receiver. Lists, sets, sorted sets and
+// hashes are built with a store.Builder: a packed value (store/doc.go) is
+// one allocation together with its *store.Entry and its key name; the
+// elements of a big one share a few larger allocations (each slice has its
+// capacity clipped to its length, so appending to one never overwrites
+// another, and the strings, member and field names, are views of bytes
+// never written again). A string key shares one allocation with its value
+// (up to 512 bytes) and, when both fit store.MaxEmbedded bytes, with its
 // *store.Entry too. The price of sharing: memory of a replaced or deleted
 // element stays allocated while its neighbours live. Stream entries that
-// share their node's master field names share those byte slices.
+// share their node's master field names share those byte slices, and the
+// fields of one stream node share an allocation.
 //
 // Concurrency: a decode runs on the calling goroutine and starts none; the
 // package has no global state.

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"math"
 	"strconv"
-	"unsafe"
 
 	"github.com/redis-follower/redis-follower/internal/rdb"
 )
@@ -292,7 +291,7 @@ func parseScore(p []byte) (float64, bool) {
 	return f, true
 }
 
-// arena hands out owned byte slices for the elements of one collection,
+// arena hands out owned byte slices for the elements of one stream,
 // carved from a few larger allocations instead of one per element. Each
 // slice has its capacity clipped to its length, so an append by a later
 // owner reallocates instead of overwriting a neighbour. A nil *arena
@@ -333,20 +332,6 @@ func (a *arena) copy(b []byte) []byte {
 	out := a.alloc(len(b))
 	copy(out, b)
 	return out
-}
-
-// str returns b as a string carved from the arena (a map key or member
-// name sharing the collection's chunks; its bytes are never written
-// again). A nil arena allocates it on its own.
-func (a *arena) str(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	if a == nil {
-		return string(b)
-	}
-	c := a.copy(b)
-	return unsafe.String(unsafe.SliceData(c), len(c))
 }
 
 func (a *arena) appendInt(v int64) []byte {

@@ -59,21 +59,34 @@ func (d *decoder) readObject(t byte) (*store.Entry, error) {
 	return nil, corrupt("unknown RDB object type " + strconv.Itoa(int(t)))
 }
 
+// finishValue completes the value being built (d.bld) for the key in d.kbuf,
+// which then shares the value's allocation when the value is packed. A
+// repeated element is corruption; an empty value is nil.
+func (d *decoder) finishValue(what string) (*store.Entry, error) {
+	e, key, dup := d.bld.Finish(d.kbuf)
+	if dup != nil {
+		return nil, corrupt("duplicate " + what + " " + quoteShort(dup))
+	}
+	if e != nil {
+		d.key, d.keyOwned = key, true
+	}
+	return e, nil
+}
+
 func (d *decoder) readLinkedList() (*store.Entry, error) {
 	n, err := d.readCount("list length")
 	if err != nil || n == 0 {
 		return nil, err
 	}
-	l := store.NewList(d.sizeHint(n, 1))
-	d.arena.reset(0)
+	d.bld.Reset(store.KindList, 0)
 	for i := 0; i < n; i++ {
-		v, err := d.readStringOwned(&d.arena)
+		v, err := d.readString()
 		if err != nil {
 			return nil, err
 		}
-		l.PushBack(v)
+		d.bld.Add(v)
 	}
-	return store.NewListEntry(l), nil
+	return d.finishValue("list element")
 }
 
 func (d *decoder) readHashtableSet() (*store.Entry, error) {
@@ -81,18 +94,15 @@ func (d *decoder) readHashtableSet() (*store.Entry, error) {
 	if err != nil || n == 0 {
 		return nil, err
 	}
-	s := store.NewSet(d.sizeHint(n, 1))
-	d.arena.reset(0)
+	d.bld.Reset(store.KindSet, d.sizeHint(n, 1))
 	for i := 0; i < n; i++ {
 		v, err := d.readString()
 		if err != nil {
 			return nil, err
 		}
-		if !s.AddNewString(d.arena.str(v)) {
-			return nil, corrupt("duplicate set member " + quoteShort(v))
-		}
+		d.bld.Add(v)
 	}
-	return store.NewSetEntry(s), nil
+	return d.finishValue("set member")
 }
 
 func (d *decoder) readSkiplistZSet(binaryScores bool) (*store.Entry, error) {
@@ -100,14 +110,13 @@ func (d *decoder) readSkiplistZSet(binaryScores bool) (*store.Entry, error) {
 	if err != nil || n == 0 {
 		return nil, err
 	}
-	z := store.NewZSet(d.sizeHint(n, 2))
-	d.arena.reset(0)
+	d.bld.Reset(store.KindZSet, d.sizeHint(n, 2))
 	for i := 0; i < n; i++ {
 		v, err := d.readString()
 		if err != nil {
 			return nil, err
 		}
-		member := d.arena.str(v)
+		d.mbuf = append(d.mbuf[:0], v...) // the view dies with the next read
 		var score float64
 		if binaryScores {
 			score, err = d.readBinaryDouble()
@@ -117,24 +126,26 @@ func (d *decoder) readSkiplistZSet(binaryScores bool) (*store.Entry, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := addZ(z, member, score); err != nil {
+		if err := d.addZ(d.mbuf, score); err != nil {
 			return nil, err
 		}
 	}
-	// The master holds this set as a skiplist. Redis converts a small one
-	// to a listpack when it loads it, turning a -0 score into 0 and
-	// diverging from its master; the follower keeps the master's encoding.
-	z.SetListpack(false)
-	return store.NewZSetEntry(z), nil
+	e, err := d.finishValue("sorted set member")
+	if e != nil {
+		// The master holds this set as a skiplist. Redis converts a small
+		// one to a listpack when it loads it, turning a -0 score into 0
+		// and diverging from its master; the follower keeps the master's
+		// encoding.
+		e.ZSet().SetListpack(false)
+	}
+	return e, err
 }
 
-func addZ(z *store.ZSet, member string, score float64) error {
+func (d *decoder) addZ(member []byte, score float64) error {
 	if math.IsNaN(score) {
-		return corrupt("sorted set member " + quoteShort([]byte(member)) + " has a NaN score")
+		return corrupt("sorted set member " + quoteShort(member) + " has a NaN score")
 	}
-	if !z.AddNewString(member, score) {
-		return corrupt("duplicate sorted set member " + quoteShort([]byte(member)))
-	}
+	d.bld.AddScored(member, score)
 	return nil
 }
 
@@ -143,23 +154,20 @@ func (d *decoder) readHashtableHash() (*store.Entry, error) {
 	if err != nil || n == 0 {
 		return nil, err
 	}
-	h := store.NewHash(d.sizeHint(n, 2))
-	d.arena.reset(0)
+	d.bld.Reset(store.KindHash, d.sizeHint(n, 2))
 	for i := 0; i < n; i++ {
 		f, err := d.readString()
 		if err != nil {
 			return nil, err
 		}
-		field := d.arena.str(f)
-		v, err := d.readStringOwned(&d.arena)
+		d.mbuf = append(d.mbuf[:0], f...)
+		v, err := d.readString()
 		if err != nil {
 			return nil, err
 		}
-		if !h.SetNewString(field, v) {
-			return nil, corrupt("duplicate hash field " + quoteShort(f))
-		}
+		d.bld.AddPair(d.mbuf, v)
 	}
-	return store.NewHashEntry(h), nil
+	return d.finishValue("hash field")
 }
 
 // readHashMetadata reads type 24 (withMin: min-expire first, relative
@@ -177,8 +185,7 @@ func (d *decoder) readHashMetadata(withMin bool) (*store.Entry, error) {
 	if err != nil || n == 0 {
 		return nil, err
 	}
-	h := store.NewHash(d.sizeHint(n, 2))
-	d.arena.reset(0)
+	d.bld.Reset(store.KindHash, d.sizeHint(n, 2))
 	for i := 0; i < n; i++ {
 		ttl, err := d.readLength()
 		if err != nil {
@@ -198,19 +205,17 @@ func (d *decoder) readHashMetadata(withMin bool) (*store.Entry, error) {
 		if err != nil {
 			return nil, err
 		}
-		field := d.arena.str(f)
-		v, err := d.readStringOwned(&d.arena)
+		d.mbuf = append(d.mbuf[:0], f...)
+		v, err := d.readString()
 		if err != nil {
 			return nil, err
 		}
-		if !h.SetNewString(field, v) {
-			return nil, corrupt("duplicate hash field " + quoteShort([]byte(field)))
-		}
+		d.bld.AddPair(d.mbuf, v)
 		if expireAt != 0 {
-			h.SetFieldExpire([]byte(field), int64(expireAt))
+			d.bld.FieldExpire(int64(expireAt))
 		}
 	}
-	return store.NewHashEntry(h), nil
+	return d.finishValue("hash field")
 }
 
 // readValkeyHash2 reads Valkey 9's HASH_2 (type 22 under VALKEY magic):
@@ -220,35 +225,31 @@ func (d *decoder) readValkeyHash2() (*store.Entry, error) {
 	if err != nil || n == 0 {
 		return nil, err
 	}
-	h := store.NewHash(d.sizeHint(n, 2))
-	d.arena.reset(0)
+	d.bld.Reset(store.KindHash, d.sizeHint(n, 2))
 	for i := 0; i < n; i++ {
 		f, err := d.readString()
 		if err != nil {
 			return nil, err
 		}
-		field := d.arena.str(f)
-		v, err := d.readStringOwned(&d.arena)
+		d.mbuf = append(d.mbuf[:0], f...)
+		v, err := d.readString()
 		if err != nil {
 			return nil, err
 		}
+		d.bld.AddPair(d.mbuf, v)
 		p, err := d.rd.view(8)
 		if err != nil {
 			return nil, err
 		}
-		exp := int64(binary.LittleEndian.Uint64(p))
-		if !h.SetNewString(field, v) {
-			return nil, corrupt("duplicate hash field " + quoteShort([]byte(field)))
-		}
-		switch {
+		switch exp := int64(binary.LittleEndian.Uint64(p)); {
 		case exp == -1:
 		case exp < -1:
 			return nil, corrupt("hash field expiry " + strconv.FormatInt(exp, 10) + " out of range")
 		default:
-			h.SetFieldExpire([]byte(field), max(exp, 1))
+			d.bld.FieldExpire(max(exp, 1))
 		}
 	}
-	return store.NewHashEntry(h), nil
+	return d.finishValue("hash field")
 }
 
 func (d *decoder) readQuicklist(v2 bool) (*store.Entry, error) {
@@ -256,7 +257,7 @@ func (d *decoder) readQuicklist(v2 bool) (*store.Entry, error) {
 	if err != nil || n == 0 {
 		return nil, err
 	}
-	var l *store.List
+	d.bld.Reset(store.KindList, 0)
 	for i := 0; i < n; i++ {
 		container := uint64(rdb.QuicklistNodePacked)
 		if v2 {
@@ -268,20 +269,6 @@ func (d *decoder) readQuicklist(v2 bool) (*store.Entry, error) {
 				return nil, corrupt("quicklist node has invalid container " + strconv.FormatUint(container, 10))
 			}
 		}
-		if l == nil {
-			l = store.NewList(0)
-		}
-		if container == rdb.QuicklistNodePlain {
-			v, err := d.readStringOwned(nil)
-			if err != nil {
-				return nil, err
-			}
-			if len(v) == 0 {
-				return nil, corrupt("empty quicklist node")
-			}
-			l.PushBack(v)
-			continue
-		}
 		blob, err := d.readString()
 		if err != nil {
 			return nil, err
@@ -289,60 +276,48 @@ func (d *decoder) readQuicklist(v2 bool) (*store.Entry, error) {
 		if len(blob) == 0 {
 			return nil, corrupt("empty quicklist node")
 		}
-		d.arena.reset(len(blob))
-		if v2 {
-			err = d.listFromListpack(l, blob)
-		} else {
-			err = d.listFromZiplist(l, blob)
+		switch {
+		case container == rdb.QuicklistNodePlain:
+			d.bld.Add(blob)
+		case v2:
+			err = d.listFromListpack(blob)
+		default:
+			err = d.listFromZiplist(blob)
 		}
 		if err != nil {
 			return nil, err
 		}
 	}
-	if l == nil || l.Len() == 0 {
-		return nil, nil
-	}
-	return store.NewListEntry(l), nil
+	return d.finishValue("list element")
 }
 
-func (d *decoder) listFromListpack(l *store.List, blob []byte) error {
+func (d *decoder) listFromListpack(blob []byte) error {
 	it, err := newLP(blob)
 	if err != nil {
 		return err
 	}
-	for {
-		ok, err := it.next()
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return nil
-		}
-		if it.isInt {
-			l.PushBack(d.arena.appendInt(it.v))
-		} else {
-			l.PushBack(d.arena.copy(it.s))
-		}
-	}
+	return d.listFrom(&it)
 }
 
-func (d *decoder) listFromZiplist(l *store.List, blob []byte) error {
+func (d *decoder) listFromZiplist(blob []byte) error {
 	it, err := newZL(blob)
 	if err != nil {
 		return err
 	}
+	return d.listFrom(&it)
+}
+
+func (d *decoder) listFrom(it elems) error {
 	for {
 		ok, err := it.next()
-		if err != nil {
+		if err != nil || !ok {
 			return err
 		}
-		if !ok {
-			return nil
-		}
-		if it.isInt {
-			l.PushBack(d.arena.appendInt(it.v))
+		s, v, isInt := it.cur()
+		if isInt {
+			d.bld.AddInt(v)
 		} else {
-			l.PushBack(d.arena.copy(it.s))
+			d.bld.Add(s)
 		}
 	}
 }
@@ -400,39 +375,33 @@ func (d *decoder) readBlobObject(t byte) (*store.Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.arena.reset(len(blob))
 	switch t {
 	case rdb.TypeHashZipmap:
-		h := store.NewHash(0)
+		d.bld.Reset(store.KindHash, 0)
 		err := zipmapWalk(blob, func(f, v []byte) error {
-			if !h.SetNewString(d.arena.str(f), d.arena.copy(v)) {
-				return corrupt("duplicate hash field " + quoteShort(f))
-			}
+			d.bld.AddPair(f, v)
 			return nil
 		})
 		if err != nil {
 			return nil, err
 		}
-		return store.NewHashEntry(h), nil
+		return d.finishValue("hash field")
 	case rdb.TypeListZiplist:
-		l := store.NewList(0)
-		if err := d.listFromZiplist(l, blob); err != nil {
+		d.bld.Reset(store.KindList, 0)
+		if err := d.listFromZiplist(blob); err != nil {
 			return nil, err
 		}
-		if l.Len() == 0 {
-			return nil, nil
-		}
-		return store.NewListEntry(l), nil
+		return d.finishValue("list element")
 	case rdb.TypeSetIntset:
-		s := store.NewSet(intsetHint(blob))
+		d.bld.Reset(store.KindSet, intsetHint(blob))
 		err := intsetWalk(blob, func(v int64) error {
-			s.AddNewString(d.arena.str(strconv.AppendInt(d.num[:0], v, 10)))
+			d.bld.AddInt(v)
 			return nil
 		})
 		if err != nil {
 			return nil, err
 		}
-		return store.NewSetEntry(s), nil
+		return d.finishValue("set member")
 	case rdb.TypeSetListpack:
 		it, err := newLP(blob)
 		if err != nil {
@@ -473,28 +442,15 @@ func (d *decoder) readBlobObject(t byte) (*store.Entry, error) {
 }
 
 func (d *decoder) setFrom(it elems) (*store.Entry, error) {
-	s := store.NewSet(it.hint())
-	for {
-		ok, err := it.next()
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			break
-		}
-		m := text(it, d.num[:])
-		if !s.AddNewString(d.arena.str(m)) {
-			return nil, corrupt("duplicate set member " + quoteShort(m))
-		}
+	d.bld.Reset(store.KindSet, it.hint())
+	if err := d.listFrom(it); err != nil {
+		return nil, err
 	}
-	if s.Len() == 0 {
-		return nil, nil
-	}
-	return store.NewSetEntry(s), nil
+	return d.finishValue("set member")
 }
 
 func (d *decoder) zsetFrom(it elems) (*store.Entry, error) {
-	z := store.NewZSet(it.hint() / 2)
+	d.bld.Reset(store.KindZSet, it.hint()/2)
 	for {
 		ok, err := it.next()
 		if err != nil {
@@ -503,12 +459,14 @@ func (d *decoder) zsetFrom(it elems) (*store.Entry, error) {
 		if !ok {
 			break
 		}
-		member := d.arena.str(text(it, d.num[:]))
+		// The member is a view of the blob, or an integer formatted into
+		// d.num, which the score does not touch.
+		member := text(it, d.num[:])
 		if ok, err = it.next(); err != nil {
 			return nil, err
 		}
 		if !ok {
-			return nil, corrupt("sorted set member " + quoteShort([]byte(member)) + " has no score")
+			return nil, corrupt("sorted set member " + quoteShort(member) + " has no score")
 		}
 		var score float64
 		if s, v, isInt := it.cur(); isInt {
@@ -516,15 +474,15 @@ func (d *decoder) zsetFrom(it elems) (*store.Entry, error) {
 		} else if score, ok = parseScore(s); !ok {
 			return nil, corrupt("invalid sorted-set score " + quoteShort(s))
 		}
-		if err := addZ(z, member, score); err != nil {
+		if err := d.addZ(member, score); err != nil {
 			return nil, err
 		}
 	}
-	if z.Len() == 0 {
-		return nil, nil
+	e, err := d.finishValue("sorted set member")
+	if e != nil {
+		e.ZSet().SetListpack(true)
 	}
-	z.SetListpack(true)
-	return store.NewZSetEntry(z), nil
+	return e, err
 }
 
 // hashFrom reads field/value pairs, or field/value/expiry triples when
@@ -534,7 +492,8 @@ func (d *decoder) hashFrom(it elems, withTTL bool) (*store.Entry, error) {
 	if withTTL {
 		per = 3
 	}
-	h := store.NewHash(it.hint() / per)
+	d.bld.Reset(store.KindHash, it.hint()/per)
+	var vnum [24]byte
 	for {
 		ok, err := it.next()
 		if err != nil {
@@ -543,22 +502,14 @@ func (d *decoder) hashFrom(it elems, withTTL bool) (*store.Entry, error) {
 		if !ok {
 			break
 		}
-		field := d.arena.str(text(it, d.num[:]))
+		field := text(it, d.num[:])
 		if ok, err = it.next(); err != nil {
 			return nil, err
 		}
 		if !ok {
-			return nil, corrupt("hash field " + quoteShort([]byte(field)) + " has no value")
+			return nil, corrupt("hash field " + quoteShort(field) + " has no value")
 		}
-		var v []byte
-		if s, n, isInt := it.cur(); isInt {
-			v = d.arena.appendInt(n)
-		} else {
-			v = d.arena.copy(s)
-		}
-		if !h.SetNewString(field, v) {
-			return nil, corrupt("duplicate hash field " + quoteShort([]byte(field)))
-		}
+		d.bld.AddPair(field, text(it, vnum[:]))
 		if !withTTL {
 			continue
 		}
@@ -566,20 +517,17 @@ func (d *decoder) hashFrom(it elems, withTTL bool) (*store.Entry, error) {
 			return nil, err
 		}
 		if !ok {
-			return nil, corrupt("hash field " + quoteShort([]byte(field)) + " has no expiry slot")
+			return nil, corrupt("hash field " + quoteShort(field) + " has no expiry slot")
 		}
 		_, exp, isInt := it.cur()
 		if !isInt || exp < 0 || exp > ebExpireTimeMax {
-			return nil, corrupt("hash field " + quoteShort([]byte(field)) + " has an invalid expiry")
+			return nil, corrupt("hash field " + quoteShort(field) + " has an invalid expiry")
 		}
 		if exp != 0 {
-			h.SetFieldExpire([]byte(field), exp)
+			d.bld.FieldExpire(exp)
 		}
 	}
-	if h.Len() == 0 {
-		return nil, nil
-	}
-	return store.NewHashEntry(h), nil
+	return d.finishValue("hash field")
 }
 
 // quoteShort quotes b for an error message, shortened.

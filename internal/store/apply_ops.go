@@ -40,7 +40,7 @@ func (e *Entry) Clone() *Entry {
 		}
 		switch e.kind {
 		case KindSet:
-			c.obj = unsafe.Pointer(&setBig{m: maps.Clone(e.Set().big().m)})
+			c.obj = unsafe.Pointer(e.Set().big().clone())
 		case KindZSet:
 			zb := e.ZSet().big()
 			nz := newZSetBig(zb.length)
@@ -51,7 +51,7 @@ func (e *Entry) Clone() *Entry {
 			c.obj = unsafe.Pointer(nz)
 		case KindHash:
 			hb := e.Hash().big()
-			nh := &hashBig{m: maps.Clone(hb.m)}
+			nh := &hashBig{t: *hb.t.clone()}
 			if hb.ttl != nil {
 				nh.ttl = maps.Clone(hb.ttl)
 			}

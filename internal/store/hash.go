@@ -2,7 +2,6 @@ package store
 
 import (
 	"iter"
-	"maps"
 	"slices"
 	"unsafe"
 )
@@ -13,12 +12,12 @@ import (
 // A Hash is a view of its Entry. Packed (see pack.go), the entry's bytes
 // hold field, value, field, value... in insertion order; a hash with more
 // than packMaxEntries fields or packMaxBytes bytes, or with a field
-// expiry, is big: a map (fields and values sharing allocations) plus a
-// map of field expiries.
+// expiry, is big: a ctab of field/value records plus a map of field
+// expiries.
 type Hash struct{ e Entry }
 
 type hashBig struct {
-	m   map[string][]byte
+	t   ctab
 	ttl map[string]int64 // field -> absolute ms; nil when no field has one
 }
 
@@ -33,16 +32,15 @@ func NewHash(capHint int) *Hash {
 
 func (h *Hash) big() *hashBig { return (*hashBig)(h.e.obj) }
 
-// toBig converts the packed form to the big one. The packed bytes are
-// never written again: the map's fields and values are views of them.
+// toBig converts the packed form to the big one.
 func (h *Hash) toBig(capHint int) {
-	hb := &hashBig{m: make(map[string][]byte, max(capHint, int(h.e.n)))}
+	hb := &hashBig{t: *newCtab(max(capHint, int(h.e.n)), true)}
 	b := h.e.str
 	for p := 0; p < len(b); {
 		var f, v []byte
 		f, p = pkNext(b, p)
 		v, p = pkNext(b, p)
-		hb.m[viewString(f)] = v
+		hb.t.put(f, v)
 	}
 	h.e.str, h.e.n, h.e.big, h.e.obj = nil, 0, true, unsafe.Pointer(hb)
 }
@@ -50,7 +48,7 @@ func (h *Hash) toBig(capHint int) {
 // Len returns the number of fields, logically expired ones included.
 func (h *Hash) Len() int {
 	if h.e.big {
-		return len(h.big().m)
+		return h.big().t.n
 	}
 	return int(h.e.n)
 }
@@ -58,8 +56,13 @@ func (h *Hash) Len() int {
 // Get returns field's value, ignoring field expiry.
 func (h *Hash) Get(field []byte) ([]byte, bool) {
 	if h.e.big {
-		v, ok := h.big().m[string(field)]
-		return v, ok
+		t := &h.big().t
+		sl, ok := t.get(field)
+		if !ok {
+			return nil, false
+		}
+		_, v := t.kv(sl)
+		return v, true
 	}
 	b := h.e.str
 	p := pkFind(b, field, 2)
@@ -109,15 +112,7 @@ func (h *Hash) PutField(field, value []byte, keepTTL bool) bool {
 	if !keepTTL && hb.ttl != nil {
 		hb.clearTTL(string(field))
 	}
-	buf := make([]byte, len(field)+len(value))
-	copy(buf, field)
-	copy(buf[len(field):], value)
-	// The map key shares the allocation with the value: the key bytes are
-	// never written again, and the value's capacity ends where it ends.
-	k := unsafe.String(unsafe.SliceData(buf), len(field))
-	_, existed := hb.m[k]
-	hb.m[k] = buf[len(field):len(buf):len(buf)]
-	return !existed
+	return hb.t.put(field, value)
 }
 
 // Delete removes field and reports whether it existed.
@@ -133,10 +128,9 @@ func (h *Hash) Delete(field []byte) bool {
 		return true
 	}
 	hb := h.big()
-	if _, ok := hb.m[string(field)]; !ok {
+	if !hb.t.del(field) {
 		return false
 	}
-	delete(hb.m, string(field))
 	if hb.ttl != nil {
 		hb.clearTTL(string(field))
 	}
@@ -198,11 +192,12 @@ func (h *Hash) MinFieldExpire() int64 {
 // changes): in insertion order while the hash is packed, else in no
 // particular order.
 func (h *Hash) All() iter.Seq2[string, []byte] {
-	if h.e.big {
-		return maps.All(h.big().m)
-	}
 	b := h.e.str
 	return func(yield func(string, []byte) bool) {
+		if h.e.big {
+			h.big().t.all(func(f, v []byte) bool { return yield(viewString(f), v) })
+			return
+		}
 		for p := 0; p < len(b); {
 			var f, v []byte
 			f, p = pkNext(b, p)

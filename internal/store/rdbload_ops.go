@@ -2,34 +2,26 @@ package store
 
 // Insert paths for a loader. A loader treats a repeated member or field as
 // corruption and throws the whole value away, so it needs to know about a
-// repeat but not to keep the value consistent after one. In the big forms
-// these methods keep the given string (its bytes must never be written
-// again: loaders carve them from arenas) and do a single map operation;
-// in the packed forms they copy it. internal/rdbload builds collections
-// with a Builder (build.go) instead.
+// repeat but not to keep the value consistent after one. Sets and hashes
+// copy what they are given; a big sorted set keeps the member string (its
+// bytes must never be written again: loaders carve them from arenas).
+// internal/rdbload builds collections with a Builder (build.go) instead.
 
 // AddNewString adds member and reports whether it was new.
 func (s *Set) AddNewString(member string) bool {
 	if !s.e.big {
 		return s.Add(view(member))
 	}
-	m := s.big().m
-	n := len(m)
-	m[member] = struct{}{}
-	return len(m) > n
+	return s.big().put(view(member), nil)
 }
 
 // SetNewString stores value under field (expiry untouched) and reports
-// whether the field was new; a repeated field's value is replaced. In the
-// big form value is kept, not copied.
+// whether the field was new; a repeated field's value is replaced.
 func (h *Hash) SetNewString(field string, value []byte) bool {
 	if !h.e.big {
 		return h.PutField(view(field), value, true)
 	}
-	m := h.big().m
-	n := len(m)
-	m[field] = value
-	return len(m) > n
+	return h.big().t.put(view(field), value)
 }
 
 // AddNewString inserts member with score and reports whether it was new.

@@ -2,9 +2,7 @@ package store
 
 import (
 	"iter"
-	"maps"
 	"slices"
-	"strings"
 	"unsafe"
 )
 
@@ -12,10 +10,8 @@ import (
 //
 // A Set is a view of its Entry: packed (pack.go), the members one after
 // the other in insertion order; big (more than packMaxEntries members or
-// packMaxBytes bytes), a map.
+// packMaxBytes bytes), a ctab.
 type Set struct{ e Entry }
-
-type setBig struct{ m map[string]struct{} }
 
 // NewSet returns an empty set with room for capHint members.
 func NewSet(capHint int) *Set {
@@ -26,25 +22,24 @@ func NewSet(capHint int) *Set {
 	return s
 }
 
-func (s *Set) big() *setBig { return (*setBig)(s.e.obj) }
+func (s *Set) big() *ctab { return (*ctab)(s.e.obj) }
 
-// toBig converts the packed form to a map whose keys are views of the
-// packed bytes (never written again).
+// toBig converts the packed form to a ctab.
 func (s *Set) toBig(capHint int) {
-	sb := &setBig{m: make(map[string]struct{}, max(capHint, int(s.e.n)))}
+	t := newCtab(max(capHint, int(s.e.n)), false)
 	b := s.e.str
 	for p := 0; p < len(b); {
 		var m []byte
 		m, p = pkNext(b, p)
-		sb.m[viewString(m)] = struct{}{}
+		t.put(m, nil)
 	}
-	s.e.str, s.e.n, s.e.big, s.e.obj = nil, 0, true, unsafe.Pointer(sb)
+	s.e.str, s.e.n, s.e.big, s.e.obj = nil, 0, true, unsafe.Pointer(t)
 }
 
 // Len returns the number of members.
 func (s *Set) Len() int {
 	if s.e.big {
-		return len(s.big().m)
+		return s.big().n
 	}
 	return int(s.e.n)
 }
@@ -52,7 +47,7 @@ func (s *Set) Len() int {
 // Has reports whether member is in the set.
 func (s *Set) Has(member []byte) bool {
 	if s.e.big {
-		_, ok := s.big().m[string(member)]
+		_, ok := s.big().get(member)
 		return ok
 	}
 	return pkFind(s.e.str, member, 1) >= 0
@@ -72,26 +67,11 @@ func (s *Set) Add(member []byte) bool {
 		}
 		s.toBig(0)
 	}
-	m := s.big().m
-	if _, ok := m[string(member)]; ok {
-		return false
-	}
-	m[string(member)] = struct{}{}
-	return true
+	return s.big().put(member, nil)
 }
 
 // AddString adds member (copied) and reports whether it was new.
-func (s *Set) AddString(member string) bool {
-	if !s.e.big {
-		return s.Add(view(member))
-	}
-	m := s.big().m
-	if _, ok := m[member]; ok {
-		return false
-	}
-	m[strings.Clone(member)] = struct{}{}
-	return true
-}
+func (s *Set) AddString(member string) bool { return s.Add(view(member)) }
 
 // Remove removes member and reports whether it was present.
 func (s *Set) Remove(member []byte) bool {
@@ -105,23 +85,19 @@ func (s *Set) Remove(member []byte) bool {
 		s.e.n--
 		return true
 	}
-	m := s.big().m
-	if _, ok := m[string(member)]; !ok {
-		return false
-	}
-	delete(m, string(member))
-	return true
+	return s.big().del(member)
 }
 
 // All iterates over the members (views, valid until the set changes):
 // in insertion order while the set is packed, else in no particular
 // order.
 func (s *Set) All() iter.Seq[string] {
-	if s.e.big {
-		return maps.Keys(s.big().m)
-	}
 	b := s.e.str
 	return func(yield func(string) bool) {
+		if s.e.big {
+			s.big().all(func(k, _ []byte) bool { return yield(viewString(k)) })
+			return
+		}
 		for p := 0; p < len(b); {
 			var m []byte
 			m, p = pkNext(b, p)

@@ -109,6 +109,10 @@ func (e *Entry) Str() []byte {
 // The entry becomes a string entry whatever it held before (a List, Set,
 // ZSet or Hash view of it sees a string entry from then on).
 func (e *Entry) SetStr(b []byte) {
+	if e.kind == KindString {
+		e.str = b
+		return
+	}
 	*e = Entry{Expire: e.Expire, kind: KindString, str: b}
 }
 
