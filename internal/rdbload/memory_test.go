@@ -57,3 +57,22 @@ func TestLoadMemory(t *testing.T) {
 	}
 	runtime.KeepAlive(st)
 }
+
+// BenchmarkDecodeFile decodes the -mem.rdb file (values built and
+// discarded), for profiling a real dataset.
+func BenchmarkDecodeFile(b *testing.B) {
+	if *memRDB == "" {
+		b.Skip("opt-in: -mem.rdb FILE")
+	}
+	data, err := os.ReadFile(*memRDB)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Decode(bytes.NewReader(data), &collectNothing{}, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -43,11 +43,11 @@ func (e *Entry) Clone() *Entry {
 			c.obj = unsafe.Pointer(e.Set().big().clone())
 		case KindZSet:
 			zb := e.ZSet().big()
-			nz := newZSetBig(zb.length)
-			for x := zb.head.level[0].forward; x != nil; x = x.level[0].forward {
-				nz.dict[x.member] = x.score
-				nz.insert(x.member, x.score)
+			var b []byte
+			for x := zb.tree.first; x != nil; x = x.next {
+				b = append(b, x.b...)
 			}
+			nz, _ := newZSetBig(b, zb.tree.root.n)
 			c.obj = unsafe.Pointer(nz)
 		case KindHash:
 			hb := e.Hash().big()

@@ -27,7 +27,6 @@ type Builder struct {
 	e     *Entry // the big form being filled; nil while packed
 	last  []byte // hashes in the big form: the last field added
 	dup   []byte // the first repeated element seen
-	ar    arena
 
 	items []zitem  // sorted sets (packed): offsets of the members in buf
 	nodes []qnode  // lists: full nodes
@@ -37,12 +36,12 @@ type Builder struct {
 
 type zitem struct {
 	score float64
-	off   int32 // of the score in buf
+	off   int // of the score in buf
 }
 
 type dupKey struct {
 	h   uint64
-	off int32
+	off int
 }
 
 // Reset starts a value of kind (KindList, KindSet, KindZSet or KindHash)
@@ -55,8 +54,7 @@ func (b *Builder) Reset(kind Kind, hint int) {
 	b.items = b.items[:0]
 	clear(b.nodes)
 	b.nodes = b.nodes[:0]
-	b.ar.reset()
-	if kind != KindList && hint > packMaxEntries {
+	if (kind == KindSet || kind == KindHash) && hint > packMaxEntries {
 		b.toBig(hint)
 	}
 }
@@ -68,10 +66,16 @@ func (b *Builder) Len() int { return b.n }
 func (b *Builder) toBig(hint int) {
 	hint = max(hint, b.n)
 	buf := b.buf
+	// Room for the records: the bytes per element seen so far, or a guess.
+	per := 16
+	if b.n > 0 {
+		per = len(buf)/b.n + 1
+	}
 	switch b.kind {
 	case KindSet:
 		s := NewSet(0)
 		t := newCtab(hint, false)
+		t.reserve(hint * per)
 		s.e.big, s.e.obj = true, unsafe.Pointer(t)
 		b.e = &s.e
 		for p := 0; p < len(buf); {
@@ -82,6 +86,7 @@ func (b *Builder) toBig(hint int) {
 	case KindHash:
 		h := NewHash(0)
 		hb := &hashBig{t: *newCtab(hint, true)}
+		hb.t.reserve(hint * per)
 		h.e.big, h.e.obj = true, unsafe.Pointer(hb)
 		b.e = &h.e
 		for p := 0; p < len(buf); {
@@ -90,16 +95,6 @@ func (b *Builder) toBig(hint int) {
 			v, p = pkNext(buf, p)
 			b.hashPut(hb, f, v)
 		}
-	case KindZSet:
-		z := NewZSet(0)
-		zb := newZSetBig(hint)
-		z.e.big, z.e.obj = true, unsafe.Pointer(zb)
-		b.e = &z.e
-		for _, it := range b.items {
-			m, _ := pkNext(buf, int(it.off)+8)
-			b.zsetAdd(zb, m, it.score)
-		}
-		b.items = b.items[:0]
 	}
 	b.buf = buf[:0]
 }
@@ -121,16 +116,6 @@ func (b *Builder) hashPut(hb *hashBig, f, v []byte) {
 		b.noteDup(f)
 	}
 	b.last = append(b.last[:0], f...)
-}
-
-func (b *Builder) zsetAdd(zb *zsetBig, m []byte, score float64) {
-	if _, ok := zb.dict[string(m)]; ok {
-		b.noteDup(m)
-		return
-	}
-	ms := b.ar.str(m)
-	zb.dict[ms] = score
-	zb.insert(ms, score)
 }
 
 // Add appends a list element or a set member.
@@ -186,18 +171,11 @@ func (b *Builder) FieldExpire(t int64) {
 // members may come in any order.
 func (b *Builder) AddScored(member []byte, score float64) {
 	b.n++
-	if b.e == nil {
-		if b.n <= packMaxEntries && len(b.buf)+8+pkSize(len(member)) <= packMaxBytes {
-			off := len(b.buf)
-			b.buf = slices.Grow(b.buf, 8)[:off+8]
-			putScore(b.buf[off:], score)
-			b.buf = pkAppend(b.buf, member)
-			b.items = append(b.items, zitem{score, int32(off)})
-			return
-		}
-		b.toBig(0)
-	}
-	b.zsetAdd((*zsetBig)(b.e.obj), member, score)
+	off := len(b.buf)
+	b.buf = slices.Grow(b.buf, 8)[:off+8]
+	putScore(b.buf[off:], score)
+	b.buf = pkAppend(b.buf, member)
+	b.items = append(b.items, zitem{score, off})
 }
 
 func (b *Builder) listAdd(v []byte) {
@@ -253,6 +231,15 @@ func (b *Builder) Finish(key []byte) (*Entry, string, []byte) {
 		b.findDup(2)
 	case KindZSet:
 		data = b.orderZSet()
+		if b.n > packMaxEntries || len(data) > packMaxBytes {
+			zb, dup := newZSetBig(data, b.n)
+			z := NewZSet(0)
+			z.e.big, z.e.obj = true, unsafe.Pointer(zb)
+			if dup != nil {
+				b.noteDup(dup)
+			}
+			return &z.e, string(key), b.dup
+		}
 		b.findDup(0)
 	}
 	e, mem := NewEmbedded(len(key) + len(data))
@@ -269,7 +256,7 @@ func (b *Builder) Finish(key []byte) (*Entry, string, []byte) {
 func (b *Builder) orderZSet() []byte {
 	buf, items := b.buf, b.items
 	member := func(it zitem) string {
-		m, _ := pkNext(buf, int(it.off)+8)
+		m, _ := pkNext(buf, it.off+8)
 		return viewString(m)
 	}
 	compare := func(x, y zitem) int {
@@ -294,7 +281,7 @@ func (b *Builder) orderZSet() []byte {
 	}
 	out := b.tmp[:0]
 	for _, it := range items {
-		_, end := pkNext(buf, int(it.off)+8)
+		_, end := pkNext(buf, it.off+8)
 		out = append(out, buf[it.off:end]...)
 	}
 	b.tmp = out
@@ -316,7 +303,7 @@ func (b *Builder) findDup(stride int) {
 		}
 	} else {
 		for p := 0; p < len(buf); {
-			seen = append(seen, dupKey{off: int32(p)})
+			seen = append(seen, dupKey{off: p})
 			p = pkSkip(buf, p)
 			if stride == 2 {
 				p = pkSkip(buf, p)
@@ -325,7 +312,7 @@ func (b *Builder) findDup(stride int) {
 	}
 	b.seen = seen
 	elem := func(k dupKey) []byte {
-		v, _ := pkNext(buf, int(k.off))
+		v, _ := pkNext(buf, k.off)
 		return v
 	}
 	if len(seen) <= 12 {
@@ -375,46 +362,4 @@ func hash64(b []byte) uint64 {
 	h = (h ^ t) * m
 	h ^= h >> 32
 	return h
-}
-
-// arena hands out byte slices for the elements of one big collection,
-// carved from a few larger allocations instead of one per element. Each
-// slice has its capacity clipped to its length, so an append by a later
-// owner reallocates instead of overwriting a neighbour.
-type arena struct {
-	buf  []byte
-	next int // size of the next chunk
-}
-
-const (
-	arenaMinChunk = 1 << 10
-	arenaMaxChunk = 32 << 10
-	arenaMaxElem  = 1 << 10 // larger elements get their own allocation
-)
-
-func (a *arena) reset() { a.buf, a.next = nil, arenaMinChunk }
-
-func (a *arena) alloc(n int) []byte {
-	if n > arenaMaxElem {
-		return make([]byte, n)
-	}
-	if cap(a.buf)-len(a.buf) < n {
-		size := max(a.next, n)
-		a.buf = make([]byte, 0, size)
-		a.next = min(size*2, arenaMaxChunk)
-	}
-	l := len(a.buf)
-	a.buf = a.buf[:l+n]
-	return a.buf[l : l+n : l+n]
-}
-
-// str returns a copy of b as a string carved from the arena (its bytes
-// are never written again).
-func (a *arena) str(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	c := a.alloc(len(b))
-	copy(c, b)
-	return unsafe.String(unsafe.SliceData(c), len(c))
 }

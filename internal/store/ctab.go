@@ -44,7 +44,9 @@ func mkSlot(tag uint64, chunk, off int) uint64 {
 	return tag<<48 | uint64(chunk)<<16 | uint64(off)
 }
 
-func slotTag(h uint64) uint64 { return (h >> 48) | 0x8000 }
+// slotTag takes the hash's low bits (the slot index comes from its high
+// bits).
+func slotTag(h uint64) uint64 { return h&0x7FFF | 0x8000 }
 
 func newCtab(hint int, hasVal bool) *ctab {
 	t := &ctab{hasVal: hasVal, seed: rand.Uint64()}
@@ -52,14 +54,15 @@ func newCtab(hint int, hasVal bool) *ctab {
 	return t
 }
 
-// ctSlotsFor returns the table size for n records (a power of two, at
-// most 3/4 full).
-func ctSlotsFor(n int) int {
-	want := n + n/3 + 1
-	if want < ctMinSlots {
-		return ctMinSlots
-	}
-	return 1 << bits.Len(uint(want-1))
+// ctSlotsFor returns the table size for n records: 3/2 of them (the
+// table grows to twice its records once 3/4 full). Sizes need not be
+// powers of two: a hash maps to a slot by multiplication.
+func ctSlotsFor(n int) int { return max(n+n/2+1, ctMinSlots) }
+
+// home returns the slot a hash starts probing at.
+func (t *ctab) home(h uint64) int {
+	hi, _ := bits.Mul64(h, uint64(len(t.slots)))
+	return int(hi)
 }
 
 func (t *ctab) hash(k []byte) uint64 { return hashBytes(t.seed, k) }
@@ -134,10 +137,12 @@ func (t *ctab) recSize(s uint64) int {
 // where k would be inserted (the first tombstone or empty slot on its
 // probe sequence).
 func (t *ctab) find(k []byte, h uint64) (int, bool) {
-	mask := len(t.slots) - 1
 	tag := slotTag(h)
 	ins := -1
-	for i := int(h) & mask; ; i = (i + 1) & mask {
+	for i := t.home(h); ; i++ {
+		if i == len(t.slots) {
+			i = 0
+		}
 		s := t.slots[i]
 		switch {
 		case s == 0:
@@ -177,6 +182,17 @@ func (t *ctab) alloc(n int) (int, int, []byte) {
 	off := len(c)
 	t.chunks[k] = c[:off+n]
 	return k, off, t.chunks[k][off : off+n]
+}
+
+// reserve makes room for about n bytes of records in the current chunk
+// (a sizing hint: at most one chunk).
+func (t *ctab) reserve(n int) {
+	n = min(n, ctChunkMax)
+	if len(t.chunks) > 0 && cap(t.chunks[t.cur])-len(t.chunks[t.cur]) >= n {
+		return
+	}
+	t.chunks = append(t.chunks, make([]byte, 0, n))
+	t.cur = len(t.chunks) - 1
 }
 
 // write stores a new record for k (and v) and returns its slot value.
@@ -222,7 +238,7 @@ func (t *ctab) put(k, v []byte) bool {
 	t.slots[i] = t.write(k, v, h)
 	t.n++
 	if (t.n+t.tomb)*4 > len(t.slots)*3 {
-		t.rehash(ctSlotsFor(t.n))
+		t.rehash(max(2*t.n, ctMinSlots))
 	}
 	return true
 }
@@ -269,14 +285,15 @@ func (t *ctab) rehash(size int) {
 	old := t.slots
 	t.slots = make([]uint64, size)
 	t.tomb = 0
-	mask := size - 1
 	for _, s := range old {
 		if s <= ctTomb {
 			continue
 		}
-		i := int(t.hash(t.key(s))) & mask
+		i := t.home(t.hash(t.key(s)))
 		for t.slots[i] != 0 {
-			i = (i + 1) & mask
+			if i++; i == len(t.slots) {
+				i = 0
+			}
 		}
 		t.slots[i] = s
 	}
@@ -285,7 +302,7 @@ func (t *ctab) rehash(size int) {
 // rebuild copies the live records into fresh chunks and rehashes.
 func (t *ctab) rebuild() {
 	old := *t
-	*t = ctab{hasVal: old.hasVal, seed: old.seed, slots: make([]uint64, ctSlotsFor(old.n))}
+	*t = ctab{hasVal: old.hasVal, seed: old.seed, slots: make([]uint64, max(2*old.n, ctMinSlots))}
 	for _, s := range old.slots {
 		if s <= ctTomb {
 			continue

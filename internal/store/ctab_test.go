@@ -104,13 +104,15 @@ func TestCtabProbeLength(t *testing.T) {
 			tab.put(fmt.Appendf(nil, format, i), nil)
 		}
 		total := 0
-		mask := len(tab.slots) - 1
 		for i, s := range tab.slots {
 			if s <= ctTomb {
 				continue
 			}
-			home := int(tab.hash(tab.key(s))) & mask
-			total += (i - home) & mask
+			d := i - tab.home(tab.hash(tab.key(s)))
+			if d < 0 {
+				d += len(tab.slots)
+			}
+			total += d
 		}
 		if avg := float64(total) / float64(tab.n); avg > 2 {
 			t.Errorf("%s: average probe distance %.2f", format, avg)

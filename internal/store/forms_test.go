@@ -488,3 +488,118 @@ func appendUvarint(n int) []byte {
 	}
 	return append(b, byte(n))
 }
+
+// TestZtreeLarge drives a big sorted set (tall enough for inner-node
+// splits, leaf merges and root changes) against a map, checking the tree's
+// invariants along the way; half the runs start from a bulk build.
+func TestZtreeLarge(t *testing.T) {
+	for _, bulk := range []bool{false, true} {
+		r := rand.New(rand.NewPCG(31, 32))
+		pool := 30000
+		ref := map[string]float64{}
+		z := NewZSet(0)
+		if bulk {
+			var b Builder
+			b.Reset(KindZSet, pool)
+			for i := 0; i < pool; i += 2 {
+				m := fmt.Sprintf("m%06d", i)
+				sc := float64(r.IntN(5000))
+				b.AddScored([]byte(m), sc)
+				ref[m] = sc
+			}
+			e, _, dup := b.Finish([]byte("k"))
+			if dup != nil {
+				t.Fatal(dup)
+			}
+			z = e.ZSet()
+			checkZtree(t, z, ref)
+		}
+		for step := 0; step < 150000; step++ {
+			m := fmt.Sprintf("m%06d", r.IntN(pool))
+			sc := float64(r.IntN(5000))
+			phase := step * 3 / 150000 // grow, churn, shrink
+			if r.IntN(10) < []int{7, 5, 2}[phase] {
+				_, had := ref[m]
+				if z.Add([]byte(m), sc) == had {
+					t.Fatalf("step %d: Add(%s)", step, m)
+				}
+				ref[m] = sc
+			} else {
+				_, had := ref[m]
+				if z.Remove([]byte(m)) != had {
+					t.Fatalf("step %d: Remove(%s)", step, m)
+				}
+				delete(ref, m)
+			}
+			if step%25000 == 0 || step == 149999 {
+				checkZtree(t, z, ref)
+			}
+		}
+		for len(ref) > 0 { // drain to empty
+			want := sortedRef(ref)
+			n := z.DeleteRange(0, 1+len(want)/3)
+			for _, e := range want[:n] {
+				delete(ref, e.m)
+			}
+			if z.Len() != len(ref) {
+				t.Fatalf("drain: Len %d want %d", z.Len(), len(ref))
+			}
+		}
+	}
+}
+
+func checkZtree(t *testing.T, z *ZSet, ref map[string]float64) {
+	t.Helper()
+	if z.Len() != len(ref) {
+		t.Fatalf("Len %d want %d", z.Len(), len(ref))
+	}
+	r := rand.New(rand.NewPCG(uint64(len(ref)), 1))
+	checkZSet(t, z, ref, r)
+	if !z.e.big {
+		return
+	}
+	tr := &z.big().tree
+	var walk func(x *ztNode, lo *ztKey) int
+	var leaves []*ztNode
+	walk = func(x *ztNode, lo *ztKey) int {
+		if x.leaf() {
+			n := 0
+			for p := 0; p < len(x.b); n++ {
+				sc, m, e := zpNext(x.b, p)
+				if lo != nil && sepLess(sc, m, lo) {
+					t.Fatalf("key %s/%v below its separator %s/%v", m, sc, lo.member, lo.score)
+				}
+				p = e
+			}
+			if n != x.n || (n == 0 && x != tr.root) {
+				t.Fatalf("leaf counts %d, holds %d", x.n, n)
+			}
+			leaves = append(leaves, x)
+			return n
+		}
+		if len(x.kids) == 0 || len(x.kids) > ztFanout || len(x.seps) != len(x.kids) {
+			t.Fatalf("inner node with %d kids, %d seps", len(x.kids), len(x.seps))
+		}
+		n := 0
+		for i, k := range x.kids {
+			b := lo
+			if i > 0 {
+				b = &x.seps[i]
+			}
+			n += walk(k, b)
+		}
+		if n != x.n {
+			t.Fatalf("inner counts %d, holds %d", x.n, n)
+		}
+		return n
+	}
+	walk(tr.root, nil)
+	if tr.first != leaves[0] || tr.last != leaves[len(leaves)-1] {
+		t.Fatal("leaf chain ends wrong")
+	}
+	for i, l := range leaves {
+		if (i > 0 && l.prev != leaves[i-1]) || (i+1 < len(leaves) && l.next != leaves[i+1]) {
+			t.Fatalf("leaf chain broken at %d", i)
+		}
+	}
+}

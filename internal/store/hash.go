@@ -36,6 +36,7 @@ func (h *Hash) big() *hashBig { return (*hashBig)(h.e.obj) }
 func (h *Hash) toBig(capHint int) {
 	hb := &hashBig{t: *newCtab(max(capHint, int(h.e.n)), true)}
 	b := h.e.str
+	hb.t.reserve(len(b) + len(b)/2)
 	for p := 0; p < len(b); {
 		var f, v []byte
 		f, p = pkNext(b, p)

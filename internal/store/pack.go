@@ -84,12 +84,19 @@ func pkSkip(b []byte, p int) int {
 
 // pkFind returns the offset of the first element equal to v, stepping
 // over stride-1 elements after each compared one (2 for a hash's fields),
-// or -1.
+// or -1. Elements shorter than 128 bytes (one length byte) take the fast
+// path; the last byte is compared before the whole element.
 func pkFind(b, v []byte, stride int) int {
+	n := len(v)
+	var last byte
+	if n > 0 {
+		last = v[n-1]
+	}
 	for p := 0; p < len(b); {
-		if c := b[p]; c < 0x80 {
-			e := p + 1 + int(c)
-			if int(c) == len(v) && string(b[p+1:e]) == string(v) {
+		c := int(b[p])
+		if c < 0x80 {
+			e := p + 1 + c
+			if c == n && (n == 0 || b[e-1] == last) && string(b[p+1:e]) == string(v) {
 				return p
 			}
 			p = e
@@ -100,8 +107,12 @@ func pkFind(b, v []byte, stride int) int {
 			}
 			p = e
 		}
-		for i := 1; i < stride; i++ {
-			p = pkSkip(b, p)
+		if stride == 2 {
+			if c := int(b[p]); c < 0x80 {
+				p += 1 + c
+			} else {
+				p = pkSkip(b, p)
+			}
 		}
 	}
 	return -1

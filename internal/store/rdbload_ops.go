@@ -2,10 +2,9 @@ package store
 
 // Insert paths for a loader. A loader treats a repeated member or field as
 // corruption and throws the whole value away, so it needs to know about a
-// repeat but not to keep the value consistent after one. Sets and hashes
-// copy what they are given; a big sorted set keeps the member string (its
-// bytes must never be written again: loaders carve them from arenas).
-// internal/rdbload builds collections with a Builder (build.go) instead.
+// repeat but not to keep the value consistent after one. They copy what
+// they are given. internal/rdbload builds collections with a Builder
+// (build.go) instead.
 
 // AddNewString adds member and reports whether it was new.
 func (s *Set) AddNewString(member string) bool {
@@ -24,26 +23,11 @@ func (h *Hash) SetNewString(field string, value []byte) bool {
 	return h.big().t.put(view(field), value)
 }
 
-// AddNewString inserts member with score and reports whether it was new.
-// When it was not, the sorted set may be left inconsistent and must be
-// discarded.
+// AddNewString inserts member with score and reports whether it was new
+// (a repeated member keeps its score).
 func (z *ZSet) AddNewString(member string, score float64) bool {
-	if !z.e.big {
-		if _, _, ok := z.pfind(view(member)); ok {
-			return false
-		}
-		if z.fits(len(member)) {
-			z.pinsert(view(member), score)
-			return true
-		}
-		z.toBig(0)
-	}
-	zb := z.big()
-	n := len(zb.dict)
-	zb.dict[member] = score
-	if len(zb.dict) == n {
+	if _, ok := z.Score(view(member)); ok {
 		return false
 	}
-	zb.insert(member, score)
-	return true
+	return z.Add(view(member), score)
 }

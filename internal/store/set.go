@@ -28,6 +28,7 @@ func (s *Set) big() *ctab { return (*ctab)(s.e.obj) }
 func (s *Set) toBig(capHint int) {
 	t := newCtab(max(capHint, int(s.e.n)), false)
 	b := s.e.str
+	t.reserve(len(b) + len(b)/2)
 	for p := 0; p < len(b); {
 		var m []byte
 		m, p = pkNext(b, p)

@@ -1,10 +1,9 @@
 package store
 
 import (
+	"encoding/binary"
 	"iter"
 	"math"
-	"math/rand/v2"
-	"strings"
 	"unsafe"
 )
 
@@ -13,33 +12,14 @@ import (
 // A ZSet is a view of its Entry. Packed (pack.go), each member is its
 // score (8 bytes) and its bytes, in order, and every operation is a
 // linear scan. Big (more than packMaxEntries members or packMaxBytes
-// bytes), a skiplist with spans (as Redis's t_zset.c: O(log n) insert,
-// delete, rank and score-range lookups) plus a member -> score map.
+// bytes), a ztree orders the members (O(log n) insert, delete, rank and
+// range lookups) and a ctab maps each member to its score; neither
+// allocates per member.
 type ZSet struct{ e Entry }
 
 type zsetBig struct {
-	dict   map[string]float64
-	head   *zslNode
-	tail   *zslNode
-	length int
-	level  int
-}
-
-const (
-	zslMaxLevel  = 32
-	zslThreshold = 0xFFFF / 4 // ZSKIPLIST_P = 0.25 of 0xFFFF
-)
-
-type zslLevel struct {
-	forward *zslNode
-	span    int
-}
-
-type zslNode struct {
-	member string
-	score  float64
-	back   *zslNode
-	level  []zslLevel
+	dict ctab // member -> score (8 bytes, little-endian)
+	tree ztree
 }
 
 // NewZSet returns an empty sorted set with room for capHint members.
@@ -51,29 +31,65 @@ func NewZSet(capHint int) *ZSet {
 	return z
 }
 
-func newZSetBig(capHint int) *zsetBig {
-	return &zsetBig{
-		dict:  make(map[string]float64, capHint),
-		head:  &zslNode{level: make([]zslLevel, zslMaxLevel)},
-		level: 1,
+// newZSetBig builds the big form of the packed elements b (in order; a
+// repeated member is reported as dup and left out of the dict).
+func newZSetBig(b []byte, n int) (zb *zsetBig, dup []byte) {
+	zb = &zsetBig{dict: *newCtab(n, true), tree: buildZtree(b)}
+	zb.dict.reserve(len(b) + n)
+	var sb [8]byte
+	for p := 0; p < len(b); {
+		sc, m, next := zpNext(b, p)
+		putScore(sb[:], sc)
+		if !zb.dict.put(m, sb[:]) && dup == nil {
+			dup = m
+		}
+		p = next
 	}
+	return zb, dup
 }
 
 func (z *ZSet) big() *zsetBig { return (*zsetBig)(z.e.obj) }
 
-// toBig converts the packed form; the members become views of the packed
-// bytes, which are never written again.
+// toBig converts the packed form.
 func (z *ZSet) toBig(capHint int) {
-	zb := newZSetBig(max(capHint, int(z.e.n)))
-	b := z.e.str
-	for p := 0; p < len(b); {
-		sc, m, next := zpNext(b, p)
-		ms := viewString(m)
-		zb.dict[ms] = sc
-		zb.insert(ms, sc)
-		p = next
-	}
+	zb, _ := newZSetBig(z.e.str, max(capHint, int(z.e.n)))
 	z.e.str, z.e.n, z.e.big, z.e.obj = nil, 0, true, unsafe.Pointer(zb)
+}
+
+// score returns member's score from the dict.
+func (zb *zsetBig) score(member []byte) (float64, bool) {
+	s, ok := zb.dict.get(member)
+	if !ok {
+		return 0, false
+	}
+	_, v := zb.dict.kv(s)
+	return getScore(v), true
+}
+
+// set gives member (present or not) the score, in dict and tree.
+func (zb *zsetBig) add(member []byte, score float64) bool {
+	var sb [8]byte
+	putScore(sb[:], score)
+	old, had := zb.score(member)
+	if had {
+		if old == score {
+			return false
+		}
+		zb.tree.remove(old, member)
+	}
+	zb.dict.put(member, sb[:])
+	zb.tree.insert(score, member)
+	return !had
+}
+
+func (zb *zsetBig) del(member []byte) bool {
+	old, ok := zb.score(member)
+	if !ok {
+		return false
+	}
+	zb.tree.remove(old, member)
+	zb.dict.del(member)
+	return true
 }
 
 // zpNext returns the packed member at p and the offset of the next one.
@@ -140,7 +156,7 @@ func (z *ZSet) fits(mlen int) bool {
 // Len returns the number of members.
 func (z *ZSet) Len() int {
 	if z.e.big {
-		return z.big().length
+		return z.big().tree.root.n
 	}
 	return int(z.e.n)
 }
@@ -148,8 +164,7 @@ func (z *ZSet) Len() int {
 // Score returns member's score.
 func (z *ZSet) Score(member []byte) (float64, bool) {
 	if z.e.big {
-		s, ok := z.big().dict[string(member)]
-		return s, ok
+		return z.big().score(member)
 	}
 	_, s, ok := z.pfind(member)
 	return s, ok
@@ -158,92 +173,6 @@ func (z *ZSet) Score(member []byte) (float64, bool) {
 // less reports whether (s1, m1) sorts before (s2, m2).
 func less(s1 float64, m1 string, s2 float64, m2 string) bool {
 	return s1 < s2 || (s1 == s2 && m1 < m2)
-}
-
-func randomLevel() int {
-	l := 1
-	for l < zslMaxLevel && rand.Uint32()&0xFFFF < zslThreshold {
-		l++
-	}
-	return l
-}
-
-func (z *zsetBig) insert(member string, score float64) {
-	var update [zslMaxLevel]*zslNode
-	var rank [zslMaxLevel]int
-	x := z.head
-	for i := z.level - 1; i >= 0; i-- {
-		if i == z.level-1 {
-			rank[i] = 0
-		} else {
-			rank[i] = rank[i+1]
-		}
-		for f := x.level[i].forward; f != nil && less(f.score, f.member, score, member); f = x.level[i].forward {
-			rank[i] += x.level[i].span
-			x = f
-		}
-		update[i] = x
-	}
-	lvl := randomLevel()
-	if lvl > z.level {
-		for i := z.level; i < lvl; i++ {
-			rank[i] = 0
-			update[i] = z.head
-			update[i].level[i].span = z.length
-		}
-		z.level = lvl
-	}
-	x = &zslNode{member: member, score: score, level: make([]zslLevel, lvl)}
-	for i := 0; i < lvl; i++ {
-		x.level[i].forward = update[i].level[i].forward
-		update[i].level[i].forward = x
-		x.level[i].span = update[i].level[i].span - (rank[0] - rank[i])
-		update[i].level[i].span = (rank[0] - rank[i]) + 1
-	}
-	for i := lvl; i < z.level; i++ {
-		update[i].level[i].span++
-	}
-	if update[0] != z.head {
-		x.back = update[0]
-	}
-	if x.level[0].forward != nil {
-		x.level[0].forward.back = x
-	} else {
-		z.tail = x
-	}
-	z.length++
-}
-
-func (z *zsetBig) remove(member string, score float64) {
-	var update [zslMaxLevel]*zslNode
-	x := z.head
-	for i := z.level - 1; i >= 0; i-- {
-		for f := x.level[i].forward; f != nil && less(f.score, f.member, score, member); f = x.level[i].forward {
-			x = f
-		}
-		update[i] = x
-	}
-	x = x.level[0].forward
-	if x == nil || x.score != score || x.member != member {
-		return // not reachable when dict and list agree
-	}
-	for i := 0; i < z.level; i++ {
-		if update[i].level[i].forward == x {
-			update[i].level[i].span += x.level[i].span - 1
-			update[i].level[i].forward = x.level[i].forward
-		} else {
-			update[i].level[i].span--
-		}
-	}
-	if x.level[0].forward != nil {
-		x.level[0].forward.back = x.back
-	} else {
-		z.tail = x.back
-	}
-	for z.level > 1 && z.head.level[z.level-1].forward == nil {
-		z.level--
-	}
-	z.length--
 }
 
 // Add sets member's score, inserting it if needed, and reports whether the
@@ -265,58 +194,12 @@ func (z *ZSet) Add(member []byte, score float64) bool {
 		}
 		z.toBig(0)
 	}
-	zb := z.big()
-	if old, ok := zb.dict[string(member)]; ok {
-		if old != score {
-			m := zb.lookupMember(member)
-			zb.remove(m, old)
-			zb.insert(m, score)
-			zb.dict[m] = score
-		}
-		return false
-	}
-	m := string(member)
-	zb.dict[m] = score
-	zb.insert(m, score)
-	return true
+	return z.big().add(member, score)
 }
 
 // AddString is Add for a member given as a string (copied when
 // inserted).
-func (z *ZSet) AddString(member string, score float64) bool {
-	if !z.e.big {
-		return z.Add(view(member), score)
-	}
-	zb := z.big()
-	if old, ok := zb.dict[member]; ok {
-		if old != score {
-			m := zb.lookupMember(view(member))
-			zb.remove(m, old)
-			zb.insert(m, score)
-			zb.dict[m] = score
-		}
-		return false
-	}
-	member = strings.Clone(member)
-	zb.dict[member] = score
-	zb.insert(member, score)
-	return true
-}
-
-// lookupMember returns the stored string for member (avoiding a copy).
-func (z *zsetBig) lookupMember(member []byte) string {
-	s := z.dict[string(member)]
-	x := z.head
-	for i := z.level - 1; i >= 0; i-- {
-		for f := x.level[i].forward; f != nil && less(f.score, f.member, s, string(member)); f = x.level[i].forward {
-			x = f
-		}
-	}
-	if f := x.level[0].forward; f != nil && f.member == string(member) {
-		return f.member
-	}
-	return string(member)
-}
+func (z *ZSet) AddString(member string, score float64) bool { return z.Add(view(member), score) }
 
 // Remove deletes member and reports whether it was present.
 func (z *ZSet) Remove(member []byte) bool {
@@ -327,14 +210,7 @@ func (z *ZSet) Remove(member []byte) bool {
 		}
 		return ok
 	}
-	zb := z.big()
-	s, ok := zb.dict[string(member)]
-	if !ok {
-		return false
-	}
-	zb.remove(string(member), s)
-	delete(zb.dict, string(member))
-	return true
+	return z.big().del(member)
 }
 
 // Rank returns member's 0-based rank in ascending order.
@@ -351,39 +227,11 @@ func (z *ZSet) Rank(member []byte) (int, bool) {
 		return 0, false
 	}
 	zb := z.big()
-	s, ok := zb.dict[string(member)]
+	s, ok := zb.score(member)
 	if !ok {
 		return 0, false
 	}
-	rank := 0
-	x := zb.head
-	for i := zb.level - 1; i >= 0; i-- {
-		for f := x.level[i].forward; f != nil && !less(s, string(member), f.score, f.member); f = x.level[i].forward {
-			rank += x.level[i].span
-			x = f
-		}
-		if x != zb.head && x.member == string(member) {
-			return rank - 1, true
-		}
-	}
-	return 0, false
-}
-
-// nodeAt returns the node at 0-based rank r (0 <= r < length).
-func (z *zsetBig) nodeAt(r int) *zslNode {
-	traversed := 0
-	want := r + 1
-	x := z.head
-	for i := z.level - 1; i >= 0; i-- {
-		for x.level[i].forward != nil && traversed+x.level[i].span <= want {
-			traversed += x.level[i].span
-			x = x.level[i].forward
-		}
-		if traversed == want {
-			return x
-		}
-	}
-	return nil
+	return zb.tree.rank(s, member), true
 }
 
 // poffset returns the byte offset of the packed member at rank r
@@ -404,8 +252,9 @@ func (z *ZSet) At(r int) (string, float64) {
 		sc, m, _ := zpNext(z.e.str, z.poffset(r))
 		return viewString(m), sc
 	}
-	n := z.big().nodeAt(r)
-	return n.member, n.score
+	x, p, _ := z.big().tree.at(r)
+	sc, m, _ := zpNext(x.b, p)
+	return viewString(m), sc
 }
 
 // prefixLen returns how many leading elements satisfy pred, which must be
@@ -423,16 +272,7 @@ func (z *ZSet) prefixLen(pred func(score float64, member string) bool) int {
 		}
 		return r
 	}
-	zb := z.big()
-	rank := 0
-	x := zb.head
-	for i := zb.level - 1; i >= 0; i-- {
-		for f := x.level[i].forward; f != nil && pred(f.score, f.member); f = x.level[i].forward {
-			rank += x.level[i].span
-			x = f
-		}
-	}
-	return rank
+	return z.big().tree.prefixLen(pred)
 }
 
 // ScoreRange returns the rank interval [start, end) of the members whose
@@ -498,13 +338,14 @@ func (z *ZSet) Range(start, end int) iter.Seq2[string, float64] {
 			}
 			return
 		}
-		n := z.big().nodeAt(start)
-		for r := start; r < end && n != nil; r++ {
-			if !yield(n.member, n.score) {
-				return
+		r := start
+		z.big().tree.ascend(start, func(m string, sc float64) bool {
+			if r >= end || !yield(m, sc) {
+				return false
 			}
-			n = n.level[0].forward
-		}
+			r++
+			return true
+		})
 	}
 }
 
@@ -531,13 +372,14 @@ func (z *ZSet) RevRange(start, end int) iter.Seq2[string, float64] {
 			}
 			return
 		}
-		n := z.big().nodeAt(end - 1)
-		for r := end - 1; r >= start && n != nil; r-- {
-			if !yield(n.member, n.score) {
-				return
+		r := end - 1
+		z.big().tree.descend(end-1, func(m string, sc float64) bool {
+			if r < start || !yield(m, sc) {
+				return false
 			}
-			n = n.back
-		}
+			r--
+			return true
+		})
 	}
 }
 
@@ -560,18 +402,18 @@ func (z *ZSet) DeleteRange(start, end int) int {
 		z.e.n -= uint16(end - start)
 		return end - start
 	}
+	// Copy the victims first: removing moves the bytes the views show.
 	zb := z.big()
-	type ms struct {
-		m string
-		s float64
-	}
-	victims := make([]ms, 0, end-start)
+	var buf []byte
 	for m, s := range z.Range(start, end) {
-		victims = append(victims, ms{m, s})
+		buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(s))
+		buf = pkAppend(buf, view(m))
 	}
-	for _, v := range victims {
-		zb.remove(v.m, v.s)
-		delete(zb.dict, v.m)
+	for p := 0; p < len(buf); {
+		sc, m, next := zpNext(buf, p)
+		zb.tree.remove(sc, m)
+		zb.dict.del(m)
+		p = next
 	}
-	return len(victims)
+	return end - start
 }

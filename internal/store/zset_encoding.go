@@ -73,10 +73,17 @@ func (z *ZSet) NormalizeNegZero() {
 		return
 	}
 	zb := z.big()
-	for x := zb.head.level[0].forward; x != nil; x = x.level[0].forward {
-		if x.score == 0 && math.Signbit(x.score) {
-			x.score = 0
-			zb.dict[x.member] = 0
+	for x := zb.tree.first; x != nil; x = x.next {
+		for p := 0; p < len(x.b); {
+			sc, m, next := zpNext(x.b, p)
+			if sc == 0 && math.Signbit(sc) {
+				putScore(x.b[p:], 0)
+				if s, ok := zb.dict.get(m); ok {
+					_, v := zb.dict.kv(s)
+					putScore(v, 0)
+				}
+			}
+			p = next
 		}
 	}
 }
