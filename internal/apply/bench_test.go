@@ -108,10 +108,13 @@ func TestHotPathAllocations(t *testing.T) {
 	}{
 		{"SET-overwrite", [][]byte{[]byte("SET"), []byte("key:1"), []byte("value-12345678")}, 0},
 		{"INCR", [][]byte{[]byte("INCR"), []byte("counter:1")}, 0},
-		// One allocation holds the field name and the value.
-		{"HSET-overwrite", [][]byte{[]byte("HSET"), []byte("user:1"), []byte("name"), []byte("Ada Lovelace")}, 1},
-		// The value copy; the list's own growth amortises to zero.
-		{"LPUSH", [][]byte{[]byte("LPUSH"), []byte("queue:1"), []byte("job")}, 1},
+		// A small hash is packed: the value is overwritten in place.
+		{"HSET-overwrite", [][]byte{[]byte("HSET"), []byte("user:1"), []byte("name"), []byte("Ada Lovelace")}, 0},
+		// The element is copied into the list's node; node growth
+		// amortises to zero.
+		{"LPUSH", [][]byte{[]byte("LPUSH"), []byte("queue:1"), []byte("job")}, 0},
+		{"ZADD-existing", [][]byte{[]byte("ZADD"), []byte("board:1"), []byte("42"), []byte("player")}, 0},
+		{"SADD-existing", [][]byte{[]byte("SADD"), []byte("tags:1"), []byte("go")}, 0},
 	} {
 		ap := apply.New(store.New(), apply.Options{})
 		// INCR from a value with room for the next digits.

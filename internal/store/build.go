@@ -266,10 +266,21 @@ func (b *Builder) orderZSet() []byte {
 		return cmp.Compare(member(x), member(y))
 	}
 	asc, desc := true, true
-	for i := 1; i < len(items) && (asc || desc); i++ {
-		c := compare(items[i-1], items[i])
-		asc = asc && c < 0
-		desc = desc && c > 0
+	prev, pm := items[0].score, member(items[0])
+	for _, it := range items[1:] {
+		m := member(it)
+		switch {
+		case prev < it.score || (prev == it.score && pm < m):
+			desc = false
+		case prev > it.score || (prev == it.score && pm > m):
+			asc = false
+		default: // equal (a repeat) or NaN: sort, findDup reports it
+			asc, desc = false, false
+		}
+		if !asc && !desc {
+			break
+		}
+		prev, pm = it.score, m
 	}
 	if asc {
 		return buf
@@ -316,10 +327,14 @@ func (b *Builder) findDup(stride int) {
 		return v
 	}
 	if len(seen) <= 12 {
+		var es [12][]byte
+		for i, k := range seen {
+			es[i] = elem(k)
+		}
 		for i := 1; i < len(seen); i++ {
-			vi := elem(seen[i])
-			for j := 0; j < i; j++ {
-				if string(vi) == string(elem(seen[j])) {
+			vi := es[i]
+			for _, vj := range es[:i] {
+				if len(vi) == len(vj) && string(vi) == string(vj) {
 					b.noteDup(vi)
 					return
 				}

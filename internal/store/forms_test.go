@@ -264,6 +264,9 @@ func TestZSetForms(t *testing.T) {
 
 func checkZSet(t *testing.T, z *ZSet, ref map[string]float64, r *rand.Rand) {
 	t.Helper()
+	if r == nil {
+		r = rand.New(rand.NewPCG(uint64(len(ref)), 2))
+	}
 	want := sortedRef(ref)
 	i := 0
 	for m, s := range z.All() {
