@@ -76,3 +76,21 @@ func BenchmarkDecodeFile(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLoadFile loads the -mem.rdb file into a store.
+func BenchmarkLoadFile(b *testing.B) {
+	if *memRDB == "" {
+		b.Skip("opt-in: -mem.rdb FILE")
+	}
+	data, err := os.ReadFile(*memRDB)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := Load(bytes.NewReader(data), Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

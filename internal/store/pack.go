@@ -18,8 +18,8 @@ import (
 // element with its length written backwards, so it can be walked from
 // both ends (list.go).
 //
-// A packed value turns into its big form (hash table, skiplist, chain of
-// list nodes) once it holds more than packMaxEntries elements or
+// A packed value turns into its big form (ctab.go, ztree.go; lists become
+// chains of nodes) once it holds more than packMaxEntries elements or
 // packMaxBytes bytes, and stays big (as Redis does). Packed buffers are
 // written only by this package, so the scans trust them.
 

@@ -252,6 +252,7 @@ func (t *ztree) rank(score float64, member []byte) int {
 // element in it and its index in the leaf.
 func (t *ztree) at(r int) (*ztNode, int, int) {
 	x := t.root
+	r = max(min(r, x.n-1), 0) // callers stay in range; never loop on a bad rank
 	for !x.leaf() {
 		for _, k := range x.kids {
 			if r < k.n {
