@@ -132,3 +132,72 @@ func TestHotPathAllocations(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkApplyBig measures commands on big values (50,000 elements: the
+// store's big forms, not the packed ones).
+func BenchmarkApplyBig(b *testing.B) {
+	const n = 50000
+	setup := func(ap *apply.Applier) {
+		for i := 0; i < n; i += 500 {
+			h := [][]byte{[]byte("HSET"), []byte("bighash")}
+			z := [][]byte{[]byte("ZADD"), []byte("bigzset")}
+			s := [][]byte{[]byte("SADD"), []byte("bigset")}
+			l := [][]byte{[]byte("RPUSH"), []byte("biglist")}
+			for j := i; j < i+500; j++ {
+				m := fmt.Appendf(nil, "m%d", j)
+				h = append(h, m, fmt.Appendf(nil, "%d", j))
+				z = append(z, fmt.Appendf(nil, "%d", j%977), m)
+				s = append(s, m)
+				l = append(l, m)
+			}
+			for _, c := range [][][]byte{h, z, s, l} {
+				if err := ap.Apply(c); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	for _, bc := range []struct {
+		name string
+		cmd  func(i int) [][]byte
+	}{
+		{"HSET", func(i int) [][]byte {
+			return [][]byte{[]byte("HSET"), []byte("bighash"), fmt.Appendf(nil, "m%d", i%n), []byte("value")}
+		}},
+		{"ZADD", func(i int) [][]byte {
+			return [][]byte{[]byte("ZADD"), []byte("bigzset"), fmt.Appendf(nil, "%d", i%1000), fmt.Appendf(nil, "m%d", i*7%n)}
+		}},
+		{"SADD-SREM", func(i int) [][]byte {
+			if i%2 == 0 {
+				return [][]byte{[]byte("SREM"), []byte("bigset"), fmt.Appendf(nil, "m%d", i%n)}
+			}
+			return [][]byte{[]byte("SADD"), []byte("bigset"), fmt.Appendf(nil, "m%d", (i-1)%n)}
+		}},
+		{"LPUSH-RPOP", func(i int) [][]byte {
+			if i%2 == 0 {
+				return [][]byte{[]byte("LPUSH"), []byte("biglist"), []byte("job")}
+			}
+			return [][]byte{[]byte("RPOP"), []byte("biglist")}
+		}},
+		{"LSET-middle", func(i int) [][]byte {
+			return [][]byte{[]byte("LSET"), []byte("biglist"), fmt.Appendf(nil, "%d", n/2+i%100), []byte("x")}
+		}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			ap := apply.New(store.New(), apply.Options{})
+			setup(ap)
+			cmds := make([][][]byte, 4096)
+			for i := range cmds {
+				cmds[i] = bc.cmd(i)
+			}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if err := ap.Apply(cmds[i%len(cmds)]); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}
