@@ -188,24 +188,24 @@ func (e *Entry) Empty() bool {
 
 // DB is one numbered database.
 type DB struct {
-	keys map[string]*Entry
+	t ktab
 }
 
-func newDB() *DB { return &DB{keys: make(map[string]*Entry)} }
+func newDB() *DB { return &DB{t: newKtab(0)} }
 
 // Len returns the number of keys, expired ones included.
-func (d *DB) Len() int { return len(d.keys) }
+func (d *DB) Len() int { return d.t.n }
 
 // Get returns the entry for key, ignoring expiry, or nil.
-func (d *DB) Get(key []byte) *Entry { return d.keys[string(key)] }
+func (d *DB) Get(key []byte) *Entry { return d.t.get(key) }
 
 // GetString is Get for a string key.
-func (d *DB) GetString(key string) *Entry { return d.keys[key] }
+func (d *DB) GetString(key string) *Entry { return d.t.get(view(key)) }
 
 // Lookup returns the entry for key unless it is missing or logically
 // expired at nowMs.
 func (d *DB) Lookup(key []byte, nowMs int64) *Entry {
-	e := d.keys[string(key)]
+	e := d.t.get(key)
 	if e == nil || e.Expired(nowMs) {
 		return nil
 	}
@@ -214,37 +214,47 @@ func (d *DB) Lookup(key []byte, nowMs int64) *Entry {
 
 // Put inserts or replaces key with e. The key bytes are copied. To change
 // the value of an existing key without allocating, mutate its Entry.
-func (d *DB) Put(key []byte, e *Entry) { d.keys[string(key)] = e }
+func (d *DB) Put(key []byte, e *Entry) { d.t.put(key, "", e) }
 
 // PutString inserts or replaces key with e; key is not copied.
-func (d *DB) PutString(key string, e *Entry) { d.keys[key] = e }
+func (d *DB) PutString(key string, e *Entry) { d.t.put(view(key), key, e) }
 
 // Delete removes key and reports whether it existed.
-func (d *DB) Delete(key []byte) bool {
-	if _, ok := d.keys[string(key)]; !ok {
-		return false
-	}
-	delete(d.keys, string(key))
-	return true
-}
+func (d *DB) Delete(key []byte) bool { return d.t.del(key) }
 
 // All iterates over every key and entry (expired ones included), in no
 // particular order. The DB must not be modified during the iteration.
-func (d *DB) All() iter.Seq2[string, *Entry] { return maps.All(d.keys) }
+func (d *DB) All() iter.Seq2[string, *Entry] {
+	return func(yield func(string, *Entry) bool) {
+		t := &d.t
+		for i, c := range t.tags {
+			if c >= 0x80 && !yield(t.slots[i].k, t.slots[i].e) {
+				return
+			}
+		}
+	}
+}
 
 // Keys returns every key sorted bytewise (for deterministic output).
-func (d *DB) Keys() []string { return slices.Sorted(maps.Keys(d.keys)) }
+func (d *DB) Keys() []string {
+	out := make([]string, 0, d.t.n)
+	for k := range d.All() {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
 
 // Reserve makes room for n keys in an empty database (a loader's sizing
 // hint); it does nothing once the database holds keys.
 func (d *DB) Reserve(n int) {
-	if len(d.keys) == 0 && n > 0 {
-		d.keys = make(map[string]*Entry, n)
+	if d.t.n == 0 && n > 0 {
+		d.t.reset(n)
 	}
 }
 
 // Clear removes every key.
-func (d *DB) Clear() { clear(d.keys) }
+func (d *DB) Clear() { d.t.reset(0) }
 
 // Store is the whole keyspace: databases and function libraries.
 type Store struct {
@@ -299,7 +309,7 @@ func (s *Store) SwapDB(a, b int) bool {
 		return false
 	}
 	da, db := s.DB(a), s.DB(b)
-	da.keys, db.keys = db.keys, da.keys
+	da.t, db.t = db.t, da.t
 	return true
 }
 
@@ -307,7 +317,7 @@ func (s *Store) SwapDB(a, b int) bool {
 // (FLUSHALL keeps them on 7.0+ masters; a full sync replaces the store).
 func (s *Store) FlushAll() {
 	for _, d := range s.dbs {
-		d.keys = make(map[string]*Entry)
+		d.Clear()
 	}
 }
 
