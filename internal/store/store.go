@@ -194,7 +194,7 @@ type DB struct {
 func newDB() *DB { return &DB{t: newKtab(0)} }
 
 // Len returns the number of keys, expired ones included.
-func (d *DB) Len() int { return d.t.n }
+func (d *DB) Len() int { return d.t.n() }
 
 // Get returns the entry for key, ignoring expiry, or nil.
 func (d *DB) Get(key []byte) *Entry { return d.t.get(key) }
@@ -225,19 +225,12 @@ func (d *DB) Delete(key []byte) bool { return d.t.del(key) }
 // All iterates over every key and entry (expired ones included), in no
 // particular order. The DB must not be modified during the iteration.
 func (d *DB) All() iter.Seq2[string, *Entry] {
-	return func(yield func(string, *Entry) bool) {
-		t := &d.t
-		for i, c := range t.tags {
-			if c >= 0x80 && !yield(t.slots[i].k, t.slots[i].e) {
-				return
-			}
-		}
-	}
+	return d.t.all
 }
 
 // Keys returns every key sorted bytewise (for deterministic output).
 func (d *DB) Keys() []string {
-	out := make([]string, 0, d.t.n)
+	out := make([]string, 0, d.t.n())
 	for k := range d.All() {
 		out = append(out, k)
 	}
@@ -248,7 +241,7 @@ func (d *DB) Keys() []string {
 // Reserve makes room for n keys in an empty database (a loader's sizing
 // hint); it does nothing once the database holds keys.
 func (d *DB) Reserve(n int) {
-	if d.t.n == 0 && n > 0 {
+	if d.t.n() == 0 && n > 0 {
 		d.t.reset(n)
 	}
 }
