@@ -32,6 +32,15 @@ type Options struct {
 	// MaxLength bounds any single string length and element count
 	// (DefaultMaxLength when <= 0). A longer one is reported as corrupt.
 	MaxLength int
+	// Workers is how many goroutines decode values while another one
+	// reads the input; the Handler is still called on the caller's
+	// goroutine, in file order, exactly as a sequential decode calls it. 0 picks GOMAXPROCS (at most 4) for an
+	// input of unknown size or of 1 MB and more; 1 decodes sequentially,
+	// as does a Handler that is a KeySelector.
+	Workers int
+	// batchRecs, when > 0, caps the records of a parallel batch (tests
+	// cut batches small to cross their boundaries).
+	batchRecs int
 	// InputSize, when > 0, is the size of the input in bytes, for a
 	// reader that does not tell it (an io.TeeReader over a $<len>
 	// payload): collections are then presized from their counts bounded
@@ -127,6 +136,9 @@ type Resizer interface {
 // callers discard what they built.
 func Decode(r io.Reader, h Handler, opts Options) (*Info, error) {
 	d := newSizedDecoder(r, h, opts)
+	if n := d.workers(); n > 1 {
+		return d.runParallel(n)
+	}
 	if err := d.run(); err != nil {
 		return nil, err
 	}
@@ -218,6 +230,9 @@ type decoder struct {
 	lzfV     []byte   // scratch for decompressed views
 	arena    arena    // stream elements
 	bld      store.Builder
+
+	par     *par // set while splitting for parallel decoders (parallel.go)
+	viewMax int  // a parallel worker's: the splitter's read buffer size
 }
 
 func newDecoder(r io.Reader, h Handler, opts Options, size int) *decoder {
@@ -243,24 +258,31 @@ func newDecoder(r io.Reader, h Handler, opts Options, size int) *decoder {
 
 // wrap adds the position and context to err.
 func (d *decoder) wrap(err error, what string) error {
+	db := -1
+	if d.inDB {
+		db = d.db
+	}
+	return wrapErr(err, what, d.rd.offset(), db, d.key, d.hasKey)
+}
+
+// wrapErr makes err an *Error at offset off (db < 0: none; key when
+// hasKey), filling only what an *Error does not say yet.
+func wrapErr(err error, what string, off int64, db int, key string, hasKey bool) error {
 	if e, ok := err.(*Error); ok {
 		if e.Offset < 0 {
-			e.Offset = d.rd.offset()
+			e.Offset = off
 		}
-		if e.DB < 0 && d.inDB {
-			e.DB = d.db
+		if e.DB < 0 {
+			e.DB = db
 		}
-		if !e.HasKey && d.hasKey {
-			e.Key, e.HasKey = d.key, true
+		if !e.HasKey && hasKey {
+			e.Key, e.HasKey = key, true
 		}
 		return e
 	}
-	e := &Error{Offset: d.rd.offset(), DB: -1, Msg: what, Err: err}
-	if d.inDB {
-		e.DB = d.db
-	}
-	if d.hasKey {
-		e.Key, e.HasKey = d.key, true
+	e := &Error{Offset: off, DB: db, Msg: what, Err: err}
+	if hasKey {
+		e.Key, e.HasKey = key, true
 	}
 	return e
 }
@@ -337,7 +359,11 @@ func (d *decoder) run() error {
 	)
 	for {
 		if d.opts.Progress != nil && d.rd.offset() >= d.nextProgress {
-			d.opts.Progress(d.rd.offset(), d.info.Keys)
+			if q, ok := d.h.(*deferH); ok {
+				q.progress(d.rd.offset(), d.par.keys)
+			} else {
+				d.opts.Progress(d.rd.offset(), d.info.Keys)
+			}
 			d.nextProgress = d.rd.offset() + progressEvery
 		}
 		t, err := d.rd.readByte()
@@ -453,45 +479,90 @@ func (d *decoder) keyRecord(t byte, expire int64, hasExpire bool, meta KeyMeta) 
 	}
 	d.inDB = true
 	start := d.rd.offset() - 1
-	var e *store.Entry
-	if t == rdb.TypeString && d.sel == nil {
-		e = d.fastString()
+	if d.par != nil {
+		return d.splitRecord(t, start, expire, hasExpire, meta)
 	}
-	if e == nil {
+	if d.sel != nil {
 		kv, err := d.readString()
 		if err != nil {
 			return d.wrap(err, "reading a key name")
 		}
-		if d.sel != nil && !d.sel.WantKey(d.db, kv, t) {
+		if !d.sel.WantKey(d.db, kv, t) {
 			return d.skippedRecord(d.sel, t, kv, start, expire, hasExpire, meta)
 		}
-		if t == rdb.TypeString {
-			e, err = d.stringRecord(kv)
-		} else {
-			// A packed collection takes the key name into its allocation
-			// (d.finish); until then d.key is a view of the scratch copy.
-			d.kbuf = append(d.kbuf[:0], kv...)
-			d.key, d.hasKey, d.keyOwned = unsafe.String(unsafe.SliceData(d.kbuf), len(d.kbuf)), true, false
-			e, err = d.readObject(t)
-			if !d.keyOwned {
-				d.key = string(d.kbuf)
-			}
-		}
+		e, err := d.decodeValue(t, kv)
 		if err != nil {
-			return d.wrap(err, "reading a "+typeName(t, d.valkey)+" value")
+			return err
+		}
+		return d.deliver(t, e, start, expire, hasExpire, meta)
+	}
+	e, err := d.decodeKey(t)
+	if err != nil {
+		return err
+	}
+	return d.deliver(t, e, start, expire, hasExpire, meta)
+}
+
+// decodeKey reads a key name and its value of type t, setting d.key. The
+// entry is nil for an empty collection (skipped, as Redis does).
+func (d *decoder) decodeKey(t byte) (*store.Entry, error) {
+	if t == rdb.TypeString {
+		if e := d.fastString(); e != nil {
+			return e, nil
 		}
 	}
-	end := d.rd.offset()
+	kv, err := d.readString()
+	if err != nil {
+		return nil, d.wrap(err, "reading a key name")
+	}
+	return d.decodeValue(t, kv)
+}
+
+// decodeValue reads the value of type t whose key name kv (a view) was
+// just read, setting d.key.
+func (d *decoder) decodeValue(t byte, kv []byte) (e *store.Entry, err error) {
+	if t == rdb.TypeString {
+		e, err = d.stringRecord(kv)
+	} else {
+		// A packed collection takes the key name into its allocation
+		// (d.finish); until then d.key is a view of the scratch copy.
+		d.kbuf = append(d.kbuf[:0], kv...)
+		d.key, d.hasKey, d.keyOwned = unsafe.String(unsafe.SliceData(d.kbuf), len(d.kbuf)), true, false
+		e, err = d.readObject(t)
+		if !d.keyOwned {
+			d.key = string(d.kbuf)
+		}
+	}
+	if err != nil {
+		return nil, d.wrap(err, "reading a "+typeName(t, d.valkey)+" value")
+	}
+	return e, nil
+}
+
+// deliver hands a decoded key (d.key, record from start to the current
+// offset) to the handler.
+func (d *decoder) deliver(t byte, e *store.Entry, start, expire int64, hasExpire bool, meta KeyMeta) error {
+	if err := deliverKey(d.h, d.info, d.log, d.onRecord, d.valkey, d.db, d.key, t, e, start, d.rd.offset(),
+		expire, hasExpire, meta); err != nil {
+		return d.wrap(err, "handler refused the key")
+	}
+	d.hasKey = false
+	return nil
+}
+
+// deliverKey is what every decoded key record ends with, sequential or
+// parallel: counters, the test hook, expiry, and the handler.
+func deliverKey(h Handler, info *Info, log *slog.Logger, onRecord func(int, int64, int64, *store.Entry),
+	valkey bool, db int, key string, t byte, e *store.Entry, start, end, expire int64, hasExpire bool, meta KeyMeta) error {
 	if e == nil {
-		if d.onRecord != nil {
-			d.onRecord(d.db, start, end, nil)
+		if onRecord != nil {
+			onRecord(db, start, end, nil)
 		}
-		d.info.EmptySkipped++
-		if d.info.EmptySkipped <= 10 {
-			d.log.Warn("RDB holds an empty collection; skipping the key as Redis does",
-				"db", d.db, "key", d.key, "type", typeName(t, d.valkey))
+		info.EmptySkipped++
+		if info.EmptySkipped <= 10 {
+			log.Warn("RDB holds an empty collection; skipping the key as Redis does",
+				"db", db, "key", key, "type", typeName(t, valkey))
 		}
-		d.hasKey = false
 		return nil
 	}
 	if hasExpire {
@@ -499,18 +570,14 @@ func (d *decoder) keyRecord(t byte, expire int64, hasExpire bool, meta KeyMeta) 
 			expire = 1 // already expired; 0 would mean "no expiry"
 		}
 		e.Expire = expire
-		d.info.Expires++
+		info.Expires++
 	}
-	if d.onRecord != nil {
-		d.onRecord(d.db, start, end, e)
+	if onRecord != nil {
+		onRecord(db, start, end, e)
 	}
-	d.info.Keys++
+	info.Keys++
 	meta.Offset, meta.Size = start, end-start
-	if err := d.h.Key(d.db, d.key, e, meta); err != nil {
-		return d.wrap(err, "handler refused the key")
-	}
-	d.hasKey = false
-	return nil
+	return h.Key(db, key, e, meta)
 }
 
 // maxSharedString is the largest string value that shares one allocation

@@ -83,6 +83,14 @@
 // share their node's master field names share those byte slices, and the
 // fields of one stream node share an allocation.
 //
-// Concurrency: a decode runs on the calling goroutine and starts none; the
-// package has no global state.
+// Concurrency: a decode of an input of 1 MB or more (or of unknown size)
+// runs in parallel (parallel.go; Options.Workers: GOMAXPROCS, at most 4,
+// by default): one goroutine reads the input and frames the key records
+// (every length bounded and every byte folded into the CRC, as a skip
+// does), workers decode the values, and the Handler is called on the
+// calling goroutine, in file order, with exactly the calls a sequential
+// decode makes — and, on bad input, the same error (TestParallelCorrupt,
+// FuzzDecode). Every goroutine is joined before Decode returns. A smaller
+// input, Workers: 1 or a KeySelector decode on the calling goroutine
+// alone. The package has no global state.
 package rdbload

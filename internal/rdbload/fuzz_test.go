@@ -98,12 +98,23 @@ func fuzzOne(t *testing.T, data []byte) {
 		checkErr(t, serr)
 	}
 	s, info, err := Load(bytes.NewReader(data), opts)
+	// Parallel decoders: the same outcome (the same error, or store).
+	popts := opts
+	popts.Workers, popts.batchRecs = 2, 1+len(data)%3
+	ps, _, perr := Load(bytes.NewReader(data), popts)
+	if (err == nil) != (perr == nil) || (err != nil && err.Error() != perr.Error()) {
+		t.Fatalf("sequential error %v, parallel error %v", err, perr)
+	}
 	if err != nil {
 		checkErr(t, err)
-		if s != nil || info != nil {
+		checkErr(t, perr)
+		if s != nil || info != nil || ps != nil {
 			t.Fatal("store returned with an error")
 		}
 		return
+	}
+	if a, b := render(s), render(ps); a != b {
+		t.Fatalf("parallel decode differs:\n%s\n%s", a, b)
 	}
 	if serr != nil {
 		t.Fatalf("decodes, but skipping every value fails: %v", serr)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -92,5 +93,28 @@ func BenchmarkLoadFile(b *testing.B) {
 		if _, _, err := Load(bytes.NewReader(data), Options{}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkDecodeFileWorkers decodes the -mem.rdb file sequentially and
+// with 2 and 4 value decoders.
+func BenchmarkDecodeFileWorkers(b *testing.B) {
+	if *memRDB == "" {
+		b.Skip("opt-in: -mem.rdb FILE")
+	}
+	data, err := os.ReadFile(*memRDB)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, w := range []int{1, 2, 4} {
+		b.Run("workers="+strconv.Itoa(w), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Decode(bytes.NewReader(data), &collectNothing{}, Options{Workers: w}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -17,20 +17,29 @@ const bufSize = 1 << 20
 // (never per byte) and can capture the raw bytes of a region (module
 // values) the same way.
 type reader struct {
-	src  io.Reader
-	buf  []byte
-	r, w int   // unread bytes are buf[r:w]
-	base int64 // input offset of buf[0]
-	mark int   // buf[:mark] has been folded into crc (and capture)
-	crc  uint64
-	err  error // sticky error of src (io.EOF kept as is)
+	src io.Reader
+	buf []byte
+	// viewMax is the longest string handed out as a view (len(buf); a
+	// parallel worker's reader over one record says its decoder's).
+	viewMax int
+	r, w    int   // unread bytes are buf[r:w]
+	base    int64 // input offset of buf[0]
+	mark    int   // buf[:mark] has been folded into crc (and capture)
+	crc     uint64
+	err     error // sticky error of src (io.EOF kept as is)
 
 	capturing bool
 	capture   []byte
+
+	// The raw-bytes copy of the parallel splitter (parallel.go): unlike
+	// capture it costs no CRC fold per record.
+	teeing  bool
+	teeMark int // buf[teeMark:r] is not copied yet
+	tee     []byte
 }
 
 func newReader(src io.Reader, size int) *reader {
-	return &reader{src: src, buf: make([]byte, size)}
+	return &reader{src: src, buf: make([]byte, size), viewMax: size}
 }
 
 // offset is the input offset of the next unread byte.
@@ -55,6 +64,10 @@ func (rd *reader) fill(n int) error {
 	}
 	if rd.r > 0 {
 		rd.fold()
+		if rd.teeing {
+			rd.tee = append(rd.tee, rd.buf[rd.teeMark:rd.r]...)
+			rd.teeMark = 0
+		}
 		copy(rd.buf, rd.buf[rd.r:rd.w])
 		rd.base += int64(rd.r)
 		rd.w -= rd.r
@@ -196,3 +209,27 @@ func (rd *reader) atEOF() error {
 	}
 	return rd.err
 }
+
+// startTee begins appending the bytes consumed from now on to dst.
+func (rd *reader) startTee(dst []byte) {
+	rd.teeing, rd.teeMark, rd.tee = true, rd.r, dst
+}
+
+// endTee stops the copy and returns dst with the bytes consumed since
+// startTee appended.
+func (rd *reader) endTee() []byte {
+	t := append(rd.tee, rd.buf[rd.teeMark:rd.r]...)
+	rd.teeing, rd.tee = false, nil
+	return t
+}
+
+// reset makes rd read p (input offset base) and nothing more, handing
+// out views as a reader of viewMax bytes does.
+func (rd *reader) reset(p []byte, base int64, viewMax int) {
+	rd.src, rd.buf, rd.r, rd.w, rd.base, rd.mark, rd.err = eofReader{}, p, 0, len(p), base, 0, nil
+	rd.viewMax = viewMax
+}
+
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }

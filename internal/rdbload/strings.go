@@ -124,7 +124,7 @@ func (d *decoder) readString() ([]byte, error) {
 	if err := d.checkLen(n); err != nil {
 		return nil, err
 	}
-	if n <= uint64(len(d.rd.buf)) {
+	if n <= uint64(d.rd.viewMax) {
 		return d.rd.view(int(n))
 	}
 	d.big, err = d.rd.appendN(d.big[:0], n)
@@ -164,7 +164,7 @@ func (d *decoder) readStringShared(viewMax int, a *arena) ([]byte, error) {
 	if err := d.checkLen(n); err != nil {
 		return nil, err
 	}
-	if n <= uint64(len(d.rd.buf)) {
+	if n <= uint64(d.rd.viewMax) {
 		v, err := d.rd.view(int(n))
 		if err != nil || int(n) <= viewMax {
 			return v, err
@@ -188,15 +188,11 @@ func (d *decoder) readLZF(a *arena, viewMax int) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := d.checkLen(ulen); err != nil {
+	if err := d.checkLZF(clen, ulen); err != nil {
 		return nil, err
 	}
-	if clen == 0 || clen > ulen+ulen/16+64 || ulen > clen*lzfMaxRatio {
-		return nil, corrupt("LZF string lengths are inconsistent (compressed " +
-			strconv.FormatUint(clen, 10) + ", uncompressed " + strconv.FormatUint(ulen, 10) + ")")
-	}
 	var in []byte
-	if clen <= uint64(len(d.rd.buf)) {
+	if clen <= uint64(d.rd.viewMax) {
 		in, err = d.rd.view(int(clen))
 	} else {
 		d.lzfIn, err = d.rd.appendN(d.lzfIn[:0], clen)
@@ -232,7 +228,11 @@ func (d *decoder) skipString() error {
 			if err != nil {
 				return err
 			}
-			if _, err := d.readLength(); err != nil {
+			ulen, err := d.readLength()
+			if err != nil {
+				return err
+			}
+			if err := d.checkLZF(clen, ulen); err != nil {
 				return err
 			}
 			return d.rd.skip(clen)
@@ -240,7 +240,23 @@ func (d *decoder) skipString() error {
 		_, err := d.readIntEncoded(n)
 		return err
 	}
+	// The checks readString makes, so a skip fails where a decode does.
+	if err := d.checkLen(n); err != nil {
+		return err
+	}
 	return d.rd.skip(n)
+}
+
+// checkLZF bounds the lengths of an LZF string.
+func (d *decoder) checkLZF(clen, ulen uint64) error {
+	if err := d.checkLen(ulen); err != nil {
+		return err
+	}
+	if clen == 0 || clen > ulen+ulen/16+64 || ulen > clen*lzfMaxRatio {
+		return corrupt("LZF string lengths are inconsistent (compressed " +
+			strconv.FormatUint(clen, 10) + ", uncompressed " + strconv.FormatUint(ulen, 10) + ")")
+	}
+	return nil
 }
 
 // readBinaryDouble reads an 8-byte little-endian IEEE double.

@@ -327,15 +327,18 @@ func (b *Builder) findDup(stride int) {
 		return v
 	}
 	if len(seen) <= 12 {
+		// Compare hashes pairwise (members often share a long prefix),
+		// bytes only when they are equal.
 		var es [12][]byte
+		var hs [12]uint64
 		for i, k := range seen {
 			es[i] = elem(k)
+			hs[i] = hash64(es[i])
 		}
 		for i := 1; i < len(seen); i++ {
-			vi := es[i]
-			for _, vj := range es[:i] {
-				if len(vi) == len(vj) && string(vi) == string(vj) {
-					b.noteDup(vi)
+			for j, h := range hs[:i] {
+				if h == hs[i] && string(es[i]) == string(es[j]) {
+					b.noteDup(es[i])
 					return
 				}
 			}
