@@ -103,6 +103,7 @@ func syncCommand() *cli.Command {
 			&cli.StringFlag{Name: "replconf-version", Value: "9.0.0", Usage: "version announced with REPLCONF version (Valkey 9 then sends RDB 80); empty to omit", EnvVars: []string{"REDIS_FOLLOWER_REPLCONF_VERSION"}},
 			&cli.StringFlag{Name: "fsync", Value: "everysec", Usage: "when journal writes are forced to disk: always, everysec or no", EnvVars: []string{"REDIS_FOLLOWER_FSYNC"}},
 			&cli.StringFlag{Name: "compact-size", Value: "256MiB", Usage: "write a fresh snapshot once the journal holds this much applied stream (e.g. 64MiB, 1GiB)", EnvVars: []string{"REDIS_FOLLOWER_COMPACT_SIZE"}},
+			&cli.BoolFlag{Name: "compact-pause", Usage: "write snapshots from the live store, pausing applying meanwhile, instead of rebuilding them in the background (which needs memory for a second copy of the dataset)", EnvVars: []string{"REDIS_FOLLOWER_COMPACT_PAUSE"}},
 			&cli.DurationFlag{Name: "compact-age", Value: time.Hour, Usage: "write a fresh snapshot when the last one is older than this and anything changed (0: never by age)", EnvVars: []string{"REDIS_FOLLOWER_COMPACT_AGE"}},
 			&cli.BoolFlag{Name: "snapshot-on-stop", Value: true, Usage: "on SIGINT/SIGTERM write dump.rdb so it alone is the dataset (false: stop faster, the next start replays the journal)", EnvVars: []string{"REDIS_FOLLOWER_SNAPSHOT_ON_STOP"}},
 			&cli.StringFlag{Name: "sentinel", Usage: "discover the master through Redis Sentinel at `HOST:PORT[,HOST:PORT...]`", EnvVars: []string{"REDIS_FOLLOWER_SENTINEL"}},
@@ -291,6 +292,7 @@ func runSync(c *cli.Context) error {
 		OnUnknown:         follower.UnknownPolicy(c.String("on-unknown")),
 		Fsync:             journal.FsyncPolicy(c.String("fsync")),
 		CompactAge:        c.Duration("compact-age"),
+		CompactPause:      c.Bool("compact-pause"),
 		KeepJournalOnStop: !c.Bool("snapshot-on-stop"),
 		Logger:            log,
 	}

@@ -42,6 +42,12 @@ type Config struct {
 	// the snapshot, a fresh snapshot is written and the covered journal
 	// dropped (default 256 MiB).
 	CompactBytes int64
+	// CompactPause writes snapshots by pausing the applier while the
+	// store is written, instead of rebuilding the state in the background
+	// from the previous snapshot and the journal (which needs memory for
+	// a second copy of the dataset while it runs, but never stops
+	// applying).
+	CompactPause bool
 	// CompactAge: a snapshot older than this is refreshed when anything
 	// was applied since (default 1h; negative: never by age).
 	CompactAge time.Duration

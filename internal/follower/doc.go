@@ -52,10 +52,15 @@
 //     as aux fields when the master's RDB does not record it) is fsynced
 //     and renamed to dump.rdb (the commit point), then the store is
 //     swapped. A failure before the rename leaves the old data and state.
-//   - Compaction: past CompactBytes of applied journal (or CompactAge) the
-//     applier writes a snapshot at a command boundary and drops the
-//     covered segments; applying pauses meanwhile, reading the socket does
-//     not. A clean stop compacts, so dump.rdb alone is the dataset.
+//   - Compaction: past CompactBytes of applied journal (or CompactAge) a
+//     snapshot at a command boundary is written and the covered segments
+//     dropped. It is built in the background, as a restart would build it:
+//     the previous snapshot loaded into a second store and the journal up
+//     to that boundary replayed into it (applying goes on; the price is a
+//     second copy of the dataset in memory meanwhile). Without a snapshot
+//     to start from, or with CompactPause, the applier writes its own
+//     store and applying pauses meanwhile. A clean stop compacts, so
+//     dump.rdb alone is the dataset.
 //   - Disk errors (*DiskError: full, read-only, failed fsync): the follower
 //     stops reading from the master, keeps its state, probes the directory
 //     and resumes from its last durable position once it takes writes.

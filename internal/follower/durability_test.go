@@ -186,13 +186,21 @@ func TestJournalMismatchForcesFullResync(t *testing.T) {
 }
 
 // TestCompactionDuringStreaming: past CompactBytes the follower writes a
-// fresh snapshot while streaming and drops the covered journal; the data
-// directory stays small and a restart resumes with a partial resync.
+// fresh snapshot while streaming (in the background, and pausing the
+// applier) and drops the covered journal; the data directory stays small
+// and a restart resumes with a partial resync, to the same dataset.
 func TestCompactionDuringStreaming(t *testing.T) {
+	for _, pause := range []bool{false, true} {
+		t.Run(fmt.Sprintf("pause=%v", pause), func(t *testing.T) { testCompactionDuringStreaming(t, pause) })
+	}
+}
+
+func testCompactionDuringStreaming(t *testing.T, pause bool) {
 	m := redistest.Start(t)
 	fill(t, m, 300)
 	dir := t.TempDir()
 	cfg := config(m.Addr, dir, nil)
+	cfg.CompactPause = pause
 	cfg.CompactBytes = 64 << 10
 	cfg.SegmentBytes = 16 << 10
 	cfg.KeepJournalOnStop = true
@@ -210,7 +218,7 @@ func TestCompactionDuringStreaming(t *testing.T) {
 	if limit := cfg.CompactBytes + cfg.SegmentBytes + 2*256<<10; st.JournalBytes > limit || st.JournalBytes > (st.Offset-first)/2 {
 		t.Fatalf("journal holds %d bytes after compactions (limit %d) of the %d streamed", st.JournalBytes, limit, st.Offset-first)
 	}
-	t.Logf("%d compactions, last one paused applying for %v; journal %d bytes", st.Compactions, st.LastCompaction, st.JournalBytes)
+	t.Logf("%d compactions, the last one took %v; journal %d bytes", st.Compactions, st.LastCompaction, st.JournalBytes)
 	if err := r.stop(t); err != nil {
 		t.Fatal(err)
 	}

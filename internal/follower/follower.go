@@ -71,7 +71,8 @@ type Status struct {
 	SnapshotOffset int64
 	JournalBytes   int64 // stream bytes in the journal files
 	Compactions    int64
-	// LastCompaction is how long the last snapshot write paused applying.
+	// LastCompaction is how long the last snapshot took to write (in the
+	// background, or pausing applying: Config.CompactPause).
 	LastCompaction time.Duration
 	DiskErrors     int64
 	// EmptiedBySync counts full syncs that replaced a non-empty dataset
@@ -108,6 +109,7 @@ type Follower struct {
 	masterAux    []rdbsave.AuxField
 	compactRetry time.Time
 	sinceCheck   int
+	bg           *bgCompact // a compaction under way in the background
 
 	applied   atomic.Int64
 	loading   atomic.Bool // a full sync is in progress: ACK 0

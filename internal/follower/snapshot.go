@@ -3,6 +3,8 @@ package follower
 import (
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -10,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis-follower/redis-follower/internal/apply"
 	"github.com/redis-follower/redis-follower/internal/journal"
 	"github.com/redis-follower/redis-follower/internal/rdb"
 	"github.com/redis-follower/redis-follower/internal/rdbload"
@@ -187,9 +190,12 @@ func (f *Follower) SaveSnapshot() error {
 
 // compact writes a snapshot of the store at the applied offset (a command
 // boundary outside MULTI) and drops the journal segments it covers; with
-// final, the active segment too. Applying pauses meanwhile; readers and
-// the socket reader do not. It runs in the applying goroutine.
+// final, the active segment too (a background compaction under way is
+// stopped first, or taken over when done). Applying pauses meanwhile;
+// readers and the socket reader do not. It runs in the applying
+// goroutine.
 func (f *Follower) compact(final bool) error {
+	f.joinBackground()
 	off := f.applied.Load()
 	replID := f.j.ReplIDAt(off)
 	if f.forceFull.Load() {
@@ -213,7 +219,61 @@ func (f *Follower) compact(final bool) error {
 	return nil
 }
 
+// saveStore writes st as the snapshot file (atomically replaced).
+func (f *Follower) saveStore(st *store.Store, aux []rdbsave.AuxField) error {
+	path := f.snapshotPath()
+	if err := f.fault("snapshot"); err != nil {
+		return disk(fmt.Errorf("writing snapshot %s: %w", path, err))
+	}
+	err := rdbsave.WriteFile(path, st, rdbsave.Options{Version: snapshotVersion(f.rdbVersion), Aux: aux})
+	if err != nil {
+		if errors.Is(err, rdbsave.ErrUnrepresentable) {
+			return fmt.Errorf("writing snapshot %s: %w", path, err)
+		}
+		return disk(fmt.Errorf("writing snapshot %s: %w", path, err))
+	}
+	return nil
+}
+
 func (f *Follower) writeSnapshot(replID string, off int64, db int) error {
+	aux := f.snapshotAux(replID, off, db)
+	start := time.Now()
+	f.store.RLock()
+	keys := f.store.Keys()
+	err := f.saveStore(f.store, aux)
+	f.store.RUnlock()
+	if err != nil {
+		return err
+	}
+	took := time.Since(start)
+	si := snapInfo{exists: true, replID: replID, offset: off, db: db, at: f.cfg.Now()}
+	if replID == "" {
+		si.offset = -1
+	}
+	f.snap = si
+	f.snapshotWritten(si, keys, took, "")
+	return nil
+}
+
+// snapshotWritten publishes a snapshot now on disk (any goroutine: the
+// applying one owns f.snap and sets it itself).
+func (f *Follower) snapshotWritten(si snapInfo, keys int, took time.Duration, how string) {
+	f.compactions.Add(1)
+	f.lastCompact.Store(int64(took))
+	f.mu.Lock()
+	f.savedPath = f.snapshotPath()
+	f.pubSnapOff = si.offset
+	f.mu.Unlock()
+	msg := "snapshot written"
+	if how != "" {
+		msg += " " + how
+	}
+	f.log.Info(msg, "path", f.snapshotPath(), "keys", keys, "repl_id", si.replID, "repl_offset", si.offset,
+		"db", si.db, "took", took.Round(time.Millisecond))
+}
+
+// snapshotAux is the AUX fields of a snapshot at (replID, off, db).
+func (f *Follower) snapshotAux(replID string, off int64, db int) []rdbsave.AuxField {
 	aux := append([]rdbsave.AuxField(nil), f.masterAux...)
 	if len(aux) == 0 {
 		aux = append(aux, rdbsave.AuxField{Key: "redis-ver", Value: "7.0.0"}, rdbsave.AuxField{Key: "redis-bits", Value: "64"})
@@ -229,42 +289,26 @@ func (f *Follower) writeSnapshot(replID string, off int64, db int) error {
 			rdbsave.AuxField{Key: "repl-offset", Value: strconv.FormatInt(off, 10)},
 		)
 	}
-	aux = append(aux, rdbsave.AuxField{Key: "aof-base", Value: "0"})
-	path := f.snapshotPath()
-	start := time.Now()
-	if err := f.fault("snapshot"); err != nil {
-		return disk(fmt.Errorf("writing snapshot %s: %w", path, err))
-	}
-	f.store.RLock()
-	keys := f.store.Keys()
-	err := rdbsave.WriteFile(path, f.store, rdbsave.Options{Version: snapshotVersion(f.rdbVersion), Aux: aux})
-	f.store.RUnlock()
-	if err != nil {
-		if errors.Is(err, rdbsave.ErrUnrepresentable) {
-			return fmt.Errorf("writing snapshot %s: %w", path, err)
-		}
-		return disk(fmt.Errorf("writing snapshot %s: %w", path, err))
-	}
-	took := time.Since(start)
-	f.snap = snapInfo{exists: true, replID: replID, offset: off, db: db, at: f.cfg.Now()}
-	if replID == "" {
-		f.snap.offset = -1
-	}
-	f.compactions.Add(1)
-	f.lastCompact.Store(int64(took))
-	f.mu.Lock()
-	f.savedPath = path
-	f.pubSnapOff = f.snap.offset
-	f.mu.Unlock()
-	f.log.Info("snapshot written", "path", path, "keys", keys, "repl_id", replID, "repl_offset", off,
-		"db", db, "took", took.Round(time.Millisecond))
-	return nil
+	return append(aux, rdbsave.AuxField{Key: "aof-base", Value: "0"})
 }
 
 // maybeCompact compacts when the journal passed the size or age
 // threshold (applying goroutine, at a commit point). The clock is read
 // only every 1024 commit points, or when idle (nothing left to apply).
+//
+// Compaction runs in the background when it can (compactBackground):
+// applying goes on, and the snapshot is taken over once written. Without
+// a snapshot to start from (or with CompactPause) applying pauses while
+// the store is written.
 func (f *Follower) maybeCompact(idle bool) {
+	if f.bg != nil {
+		select {
+		case <-f.bg.done:
+			f.finishBackground()
+		default:
+		}
+		return
+	}
 	off := f.applied.Load()
 	due := off-f.snap.offset >= f.cfg.CompactBytes
 	if !due && f.cfg.CompactAge > 0 {
@@ -276,12 +320,127 @@ func (f *Follower) maybeCompact(idle bool) {
 	if !due || f.cfg.Now().Before(f.compactRetry) {
 		return
 	}
+	if !f.cfg.CompactPause && f.snap.exists && f.snap.replID != "" && f.snap.offset >= 0 && !f.forceFull.Load() {
+		f.bg = f.compactBackground(off, f.j.ReplIDAt(off), f.applier.DB())
+		return
+	}
 	if err := f.compact(false); err != nil {
 		f.compactRetry = f.cfg.Now().Add(time.Minute)
 		f.log.Error("compaction failed: the journal keeps growing until it succeeds (retry in 1m)", "err", err)
 		return
 	}
 	f.publishSnapshot()
+}
+
+// bgCompact is a compaction under way in the background.
+type bgCompact struct {
+	rd      *journal.Reader
+	done    chan struct{}
+	stopped bool // joinBackground stopped it (applying goroutine)
+	// Set before done closes.
+	snap snapInfo
+	err  error
+}
+
+// compactBackground writes the snapshot at offset off (a commit point,
+// with replID and db there) without pausing the applier, the way a
+// restart would rebuild that state: it loads the current snapshot into a
+// second store, replays the journal from the snapshot's offset to off
+// into it, checks it arrived exactly there, and writes it. The cost is
+// the memory of a second copy of the dataset while it runs (as a forked
+// Redis may need in the worst case) and one core's time.
+func (f *Follower) compactBackground(off int64, replID string, db int) *bgCompact {
+	base := f.snap
+	aux := f.snapshotAux(replID, off, db)
+	bg := &bgCompact{rd: f.j.Reader(base.offset, false), done: make(chan struct{})}
+	f.log.Info("compacting in the background", "from_offset", base.offset, "to_offset", off)
+	go func() {
+		defer close(bg.done)
+		defer bg.rd.Close()
+		start := time.Now()
+		st, err := f.replayInto(bg.rd, base, off, db)
+		if err == nil {
+			err = f.saveStore(st, aux)
+		}
+		bg.err = err
+		bg.snap = snapInfo{exists: true, replID: replID, offset: off, db: db, at: f.cfg.Now()}
+		if err != nil {
+			return
+		}
+		// Published and the journal it covers dropped right away: the
+		// applier may be waiting for the stream. It takes bg.snap over
+		// at its next commit point (or when joined), before it decides
+		// on another compaction.
+		f.snapshotWritten(bg.snap, st.Keys(), time.Since(start), "in the background")
+		if _, err := f.j.DropBefore(off, false); err != nil {
+			f.log.Error("dropping the journal the snapshot covers", "err", err)
+		}
+	}()
+	return bg
+}
+
+// replayInto loads the snapshot file (at base) into a new store and
+// applies the journal from base.offset to off to it.
+func (f *Follower) replayInto(rd io.Reader, base snapInfo, off int64, db int) (*store.Store, error) {
+	path := f.snapshotPath()
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, disk(fmt.Errorf("opening snapshot %s: %w", path, err))
+	}
+	defer file.Close()
+	opts := rdbload.Options{Logger: f.log, Workers: 1}
+	if fi, err := file.Stat(); err == nil {
+		opts.InputSize = fi.Size()
+	}
+	st, _, err := rdbload.Load(file, opts)
+	if err != nil {
+		return nil, fmt.Errorf("reading snapshot %s back: %w", path, err)
+	}
+	quiet := slog.New(slog.DiscardHandler)
+	cfg := f.cfg
+	cfg.applyHook, cfg.Logger = nil, quiet
+	sh := &Follower{cfg: cfg, log: quiet, limits: f.limits, store: st,
+		unknown: map[string]int64{}, diverged: map[string]struct{}{}}
+	sh.applier = apply.New(st, apply.Options{Now: func() int64 { return cfg.Now().UnixMilli() }, Logger: quiet})
+	sh.applier.SetDB(base.db)
+	sh.applied.Store(base.offset)
+	if err := sh.applyLoop(io.LimitReader(rd, off-base.offset), true); err != nil {
+		return nil, fmt.Errorf("replaying the journal: %w", err)
+	}
+	if got := sh.applied.Load(); got != off || sh.applier.DB() != db {
+		return nil, fmt.Errorf("replaying the journal reached offset %d (db %d), not %d (db %d)", got, sh.applier.DB(), off, db)
+	}
+	return st, nil
+}
+
+// finishBackground takes over the snapshot a background compaction wrote
+// (applying goroutine): the journal it covers is dropped.
+func (f *Follower) finishBackground() {
+	bg := f.bg
+	f.bg = nil
+	if bg.err != nil {
+		if bg.stopped {
+			f.log.Debug("background compaction stopped", "err", bg.err)
+			return
+		}
+		f.compactRetry = f.cfg.Now().Add(time.Minute)
+		f.log.Error("background compaction failed: the journal keeps growing until one succeeds (retry in 1m)", "err", bg.err)
+		return
+	}
+	f.snap = bg.snap
+}
+
+// joinBackground stops a background compaction and waits for it
+// (applying goroutine, before anything else writes the snapshot or
+// rewrites the journal). One that finished is taken over.
+func (f *Follower) joinBackground() {
+	if f.bg == nil {
+		return
+	}
+	f.bg.stopped = true
+	f.bg.rd.Stop()
+	<-f.bg.done
+	f.finishBackground()
 }
 
 func (f *Follower) publishSnapshot() {

@@ -211,6 +211,7 @@ func (f *Follower) startApplier(wake func()) *applyTask {
 	go func() {
 		defer close(t.done)
 		t.err = f.applyLoop(t.rd, false)
+		f.joinBackground() // the snapshot and the journal are Run's again
 		t.rd.Close()
 		if IsFatal(t.err) {
 			f.mu.Lock()
