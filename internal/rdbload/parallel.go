@@ -23,8 +23,9 @@ import (
 // inside a value, a worker decodes the bytes it read, and the error the
 // worker meets first (one a sequential decode meets first) wins.
 //
-// Memory in flight is bounded: at most 3n+3 batches of about batchBytes
-// (n workers), plus a value larger than that in a batch of its own.
+// Memory in flight is bounded: about 2n+5 batches of batchBytes (n
+// workers: the channels' capacities), plus a value larger than that in a
+// batch of its own.
 
 const (
 	batchBytes   = 256 << 10 // raw bytes per batch, roughly
