@@ -536,7 +536,7 @@ func (e *env) steady() error {
 	rate := float64(end-startOff) / elapsed.Seconds() / (1 << 20)
 	st := f.f.Status()
 	r.line("\n## 2. Steady state: master driven flat out for %v\n", e.o.steady.Round(time.Second))
-	r.line("`redis-benchmark -P 16 -c 8 -r 100000 -t set,incr,lpush,hset,zadd` in a loop; positions sampled every 5 ms (%d samples). Master stream rate %.1f MB/s; the follower applied %d commands (%.0f/s) and compacted %d times (256 MiB of journal each, in the background; the last took %v).\n",
+	r.line("`redis-benchmark -P 16 -c 8 -r 100000 -t set,incr,lpush,hset,zadd` in a loop; positions sampled every 5 ms (%d samples). Master stream rate %.1f MB/s; the follower applied %d commands (%.0f/s); compactions during the run (every 256 MiB of journal, in the background): %d, the last took %v.\n",
 		len(samples), rate, st.Commands, float64(st.Commands)/elapsed.Seconds(), st.Compactions, st.LastCompaction.Round(time.Millisecond))
 	r.line("| replica | lag bytes p50 | p99 | max | lag ms p50 | p99 | max | target p99 < 50 ms |")
 	r.line("|---|---|---|---|---|---|---|---|")
