@@ -26,6 +26,9 @@ var (
 	flagSeeds = flag.Int("e2e.seeds", 3, "number of seeds (consecutive from -e2e.seed)")
 	flagOps   = flag.Int("e2e.ops", 4000, "commands per seed")
 	flagEvery = flag.Int("e2e.every", 1000, "compare every this many commands")
+	// Small, so that compactions (in the background) run all along: the
+	// restart halfway resumes from one of their snapshots.
+	flagCompact = flag.Int64("e2e.compact", 64<<10, "the follower's CompactBytes")
 )
 
 type follow struct {
@@ -34,14 +37,19 @@ type follow struct {
 	done   chan error
 }
 
-func startFollower(t *testing.T, addr, dir string) *follow {
+// startFollower starts an in-process follower; keepJournal: its stop
+// writes no snapshot (the next start replays the journal after the last
+// one a compaction wrote).
+func startFollower(t *testing.T, addr, dir string, keepJournal bool) *follow {
 	t.Helper()
 	f, err := follower.New(follower.Config{
-		Link:       psync.LinkConfig{Addr: addr},
-		Dir:        dir,
-		BackoffMin: 50 * time.Millisecond,
-		BackoffMax: time.Second,
-		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Link:              psync.LinkConfig{Addr: addr},
+		Dir:               dir,
+		CompactBytes:      *flagCompact,
+		KeepJournalOnStop: keepJournal,
+		BackoffMin:        50 * time.Millisecond,
+		BackoffMax:        time.Second,
+		Logger:            slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -145,9 +153,14 @@ func runSeed(t *testing.T, seed uint64, ops int) {
 	m := redistest.Start(t, "--repl-backlog-size", "64mb")
 	stock := redistest.Start(t, "--replicaof", "127.0.0.1", fmt.Sprint(m.Port))
 	dir := t.TempDir()
-	fl := startFollower(t, m.Addr, dir)
+	// The first follower keeps its journal when stopped halfway: the
+	// second one starts from a snapshot compaction wrote (in the
+	// background) plus the journal after it. The second one's stop
+	// writes the snapshot compared at the end.
+	fl := startFollower(t, m.Addr, dir, true)
 	defer func() { fl.cancel(); <-fl.done }()
 	restarted := false
+	compactions := int64(0)
 	start := time.Now()
 	st, err := workload.Drive(ctx, m.Client, seed, ops, *flagEvery, func(done int) error {
 		if n := check(t, fmt.Sprintf("seed %d op %d", seed, done), m, stock, fl); n > 0 {
@@ -155,8 +168,9 @@ func runSeed(t *testing.T, seed uint64, ops int) {
 		}
 		if !restarted && done >= ops/2 {
 			restarted = true
+			compactions += fl.f.Status().Compactions
 			fl.stop(t)
-			fl = startFollower(t, m.Addr, dir)
+			fl = startFollower(t, m.Addr, dir, false)
 		}
 		return nil
 	})
@@ -200,6 +214,7 @@ func runSeed(t *testing.T, seed uint64, ops int) {
 	if lines, d := canon.Diff(want, got, 20); d > 0 {
 		t.Fatalf("seed %d: the snapshot loaded by redis-server differs from the master in %d keys:\n%s", seed, d, strings.Join(lines, "\n"))
 	}
-	t.Logf("seed %d: %d ops (%d rejected, %d transactions) in %v; follower applied %d commands, offset %d; %d keys equal on master, stock replica, follower and its snapshot",
-		seed, st.Ops, st.Rejected, st.Multis, time.Since(start).Round(time.Millisecond), status.Commands, status.Offset, len(want))
+	t.Logf("seed %d: %d ops (%d rejected, %d transactions) in %v; follower applied %d commands, offset %d, %d compactions; %d keys equal on master, stock replica, follower and its snapshot",
+		seed, st.Ops, st.Rejected, st.Multis, time.Since(start).Round(time.Millisecond), status.Commands, status.Offset,
+		compactions+status.Compactions, len(want))
 }
