@@ -414,7 +414,8 @@ func (f *Follower) replayInto(rd io.Reader, base snapInfo, off int64, db int) (*
 }
 
 // finishBackground takes over the snapshot a background compaction wrote
-// (applying goroutine): the journal it covers is dropped.
+// (applying goroutine; the compaction itself published it and dropped the
+// journal it covers), or notes its failure.
 func (f *Follower) finishBackground() {
 	bg := f.bg
 	f.bg = nil

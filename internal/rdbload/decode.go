@@ -34,9 +34,10 @@ type Options struct {
 	MaxLength int
 	// Workers is how many goroutines decode values while another one
 	// reads the input; the Handler is still called on the caller's
-	// goroutine, in file order, exactly as a sequential decode calls it. 0 picks GOMAXPROCS (at most 4) for an
-	// input of unknown size or of 1 MB and more; 1 decodes sequentially,
-	// as does a Handler that is a KeySelector.
+	// goroutine, in file order, exactly as a sequential decode calls it.
+	// 0 picks GOMAXPROCS (at most 4) for an input of unknown size or of
+	// 1 MB and more; 1 decodes sequentially, as does a Handler that is a
+	// KeySelector.
 	Workers int
 	// batchRecs, when > 0, caps the records of a parallel batch (tests
 	// cut batches small to cross their boundaries).
