@@ -501,6 +501,10 @@ func (e *env) steady() error {
 	wg.Wait()
 	pprof.StopCPUProfile()
 	prof.Close()
+	if hp, herr := os.Create(filepath.Join(e.o.profDir, "steady.heap.pprof")); herr == nil {
+		pprof.WriteHeapProfile(hp)
+		hp.Close()
+	}
 	end := infoInt(m.c, "replication", "master_repl_offset")
 	elapsed := time.Since(t0)
 	// Time lag: how long ago the master first had (at least) the offset
