@@ -40,8 +40,10 @@ type Options struct {
 	// KeySelector.
 	Workers int
 	// batchRecs, when > 0, caps the records of a parallel batch (tests
-	// cut batches small to cross their boundaries).
-	batchRecs int
+	// cut batches small to cross their boundaries); progressEvery, when
+	// > 0, replaces the 4 MB between Progress calls (tests).
+	batchRecs     int
+	progressEvery int64
 	// InputSize, when > 0, is the size of the input in bytes, for a
 	// reader that does not tell it (an io.TeeReader over a $<len>
 	// payload): collections are then presized from their counts bounded
@@ -215,7 +217,8 @@ type decoder struct {
 	key    string
 	hasKey bool
 
-	nextProgress int64
+	nextProgress  int64
+	progressEvery int64
 
 	// onRecord, when set (tests), sees the input range of every key
 	// record (from its type byte to the end of its value) and its entry
@@ -253,7 +256,11 @@ func newDecoder(r io.Reader, h Handler, opts Options, size int) *decoder {
 	if opts.MaxLength > 0 {
 		d.maxLen = uint64(opts.MaxLength)
 	}
-	d.nextProgress = progressEvery
+	d.progressEvery = progressEvery
+	if opts.progressEvery > 0 {
+		d.progressEvery = opts.progressEvery
+	}
+	d.nextProgress = d.progressEvery
 	return d
 }
 
@@ -361,11 +368,11 @@ func (d *decoder) run() error {
 	for {
 		if d.opts.Progress != nil && d.rd.offset() >= d.nextProgress {
 			if q, ok := d.h.(*deferH); ok {
-				q.progress(d.rd.offset(), d.par.keys)
+				q.progress(d.rd.offset())
 			} else {
 				d.opts.Progress(d.rd.offset(), d.info.Keys)
 			}
-			d.nextProgress = d.rd.offset() + progressEvery
+			d.nextProgress = d.rd.offset() + d.progressEvery
 		}
 		t, err := d.rd.readByte()
 		if err != nil {

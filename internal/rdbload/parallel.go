@@ -98,7 +98,7 @@ type par struct {
 	free  chan *pbatch
 	quit  chan struct{}
 	cur   *pbatch
-	keys  int64 // key records split so far (progress)
+	info  *Info // the consumer's counts
 	recs  int   // records per batch at most
 }
 
@@ -202,7 +202,6 @@ func (d *decoder) splitDone(t byte, start, expire int64, hasExpire bool, meta Ke
 	}
 	b.recs = append(b.recs, prec{off: start, end: d.rd.offset(), expire: expire, lo: lo, hi: len(b.buf),
 		op: -1, meta: mi, db: int32(d.db), t: t, hasExp: hasExpire})
-	p.keys++
 	if len(b.buf) >= batchBytes || len(b.recs) >= p.recs {
 		return p.flush()
 	}
@@ -249,9 +248,11 @@ func (q *deferH) ResizeDB(db int, keys uint64) {
 	}
 }
 
-func (q *deferH) progress(off, keys int64) {
-	f := q.d.opts.Progress
-	_ = q.d.deferOp("", func() error { f(off, keys); return nil })
+// progress queues a Progress call, made with the keys the consumer has
+// handed over by then (what a sequential decode reports there).
+func (q *deferH) progress(off int64) {
+	f, info := q.d.opts.Progress, q.d.par.info
+	_ = q.d.deferOp("", func() error { f(off, info.Keys); return nil })
 }
 
 // runParallel is Decode with n value decoders.
@@ -262,6 +263,7 @@ func (d *decoder) runParallel(n int) (*Info, error) {
 		free:  make(chan *pbatch, 3*n+4),
 		quit:  make(chan struct{}),
 		recs:  maxBatchRecs,
+		info:  &Info{},
 	}
 	if d.opts.batchRecs > 0 {
 		p.recs = d.opts.batchRecs
@@ -307,7 +309,7 @@ func (d *decoder) runParallel(n int) (*Info, error) {
 	}
 
 	// The consumer: the caller's goroutine.
-	info := &Info{}
+	info := p.info
 	var err error
 	for b := range p.order {
 		<-b.done
