@@ -98,6 +98,8 @@ func syncCommand() *cli.Command {
 			&cli.BoolFlag{Name: "tls-insecure", Usage: "do not verify the master's certificate (TLS)", EnvVars: []string{"REDIS_FOLLOWER_TLS_INSECURE"}},
 			&cli.StringFlag{Name: "tls-server-name", Usage: "server name to verify (default: the URL's host)", EnvVars: []string{"REDIS_FOLLOWER_TLS_SERVER_NAME"}},
 			&cli.StringFlag{Name: "on-unknown", Value: "stop", Usage: "what to do with a command the follower cannot apply: stop or skip", EnvVars: []string{"REDIS_FOLLOWER_ON_UNKNOWN"}},
+			&cli.BoolFlag{Name: "decoy", Value: true, Usage: "listen on the announced port and refuse promotion, so that a master running FAILOVER without TO that picks the follower aborts at once instead of staying paused (--decoy=false: do not listen)", EnvVars: []string{"REDIS_FOLLOWER_DECOY"}},
+			&cli.StringFlag{Name: "decoy-listen", Usage: "address the decoy listens on (default: all interfaces, the --announce-port, or an ephemeral port that is then announced)", EnvVars: []string{"REDIS_FOLLOWER_DECOY_LISTEN"}},
 			&cli.IntFlag{Name: "announce-port", Value: 0, Usage: "port announced with REPLCONF listening-port (shown in the master's INFO)", EnvVars: []string{"REDIS_FOLLOWER_ANNOUNCE_PORT"}},
 			&cli.StringFlag{Name: "announce-ip", Usage: "IP announced with REPLCONF ip-address", EnvVars: []string{"REDIS_FOLLOWER_ANNOUNCE_IP"}},
 			&cli.StringFlag{Name: "replconf-version", Value: "9.0.0", Usage: "version announced with REPLCONF version (Valkey 9 then sends RDB 80); empty to omit", EnvVars: []string{"REDIS_FOLLOWER_REPLCONF_VERSION"}},
@@ -293,6 +295,8 @@ func runSync(c *cli.Context) error {
 		Fsync:             journal.FsyncPolicy(c.String("fsync")),
 		CompactAge:        c.Duration("compact-age"),
 		CompactPause:      c.Bool("compact-pause"),
+		NoDecoy:           !c.Bool("decoy"),
+		DecoyAddr:         c.String("decoy-listen"),
 		KeepJournalOnStop: !c.Bool("snapshot-on-stop"),
 		Logger:            log,
 	}

@@ -42,6 +42,13 @@ type Config struct {
 	// the snapshot, a fresh snapshot is written and the covered journal
 	// dropped (default 256 MiB).
 	CompactBytes int64
+	// NoDecoy: do not listen on the announced port. By default the
+	// follower listens there (DecoyAddr, else ":<Link.Handshake.ListeningPort>", an
+	// ephemeral port announced when Link.Handshake.ListeningPort is 0) and refuses promotion, so
+	// a master running FAILOVER without TO that picks it aborts at once
+	// instead of staying paused (decoy.go).
+	NoDecoy   bool
+	DecoyAddr string
 	// CompactPause writes snapshots by pausing the applier while the
 	// store is written, instead of rebuilding the state in the background
 	// from the previous snapshot and the journal (which needs memory for

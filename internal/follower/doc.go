@@ -16,9 +16,10 @@
 //   - Goroutines: Run owns a stream reader per connection (link → journal,
 //     raw bytes, no parsing, so the socket is drained however slow
 //     applying is), one applier (journal → store, at most one at a time),
-//     the link's ACK goroutine (psync) and, with Sentinel, a watcher; each
-//     is joined before Run returns (TestMain checks). The journal owns its
-//     everysec fsync goroutine.
+//     the link's ACK goroutine (psync), the decoy's listener and its
+//     connections, a background compaction (owned by the applier) and,
+//     with Sentinel, a watcher; each is joined before Run returns
+//     (TestMain checks). The journal owns its everysec fsync goroutine.
 //   - Data directory: dump.rdb (a Redis-loadable snapshot whose repl-id,
 //     repl-offset and repl-stream-db aux fields are the state it holds:
 //     data and state are one file, replaced by an atomic rename), journal/
@@ -68,8 +69,11 @@
 //     command, or of its MULTI block, is applied, and the offset stays before
 //     it) or skip (counted per name, logged once, key marked diverged).
 //   - Sentinel (Config.Sentinel): the master's address is asked before
-//     every connection attempt, and +switch-master drops the link. The
-//     follower announces REPLCONF listening-port (0 unless configured)
-//     where nothing answers as a Redis server, so Sentinel never picks it
-//     for promotion (it cannot connect to it).
+//     every connection attempt, and +switch-master drops the link.
+//   - Promotion is refused (decoy.go): Run listens on the announced port
+//     (REPLCONF listening-port; an ephemeral one when it is 0) and answers
+//     only a replication handshake, with -ERR to PSYNC, so a master running
+//     FAILOVER without TO that picks the follower aborts at once; Sentinel's
+//     connections are closed unanswered (an unreachable replica, never
+//     promoted, not waited for). Config.NoDecoy turns it off.
 package follower

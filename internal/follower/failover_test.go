@@ -118,7 +118,7 @@ func TestSentinelFailover(t *testing.T) {
 			return false
 		}
 		for _, e := range v {
-			if entry := fmt.Sprint(e); strings.Contains(entry, "port 0 ") || strings.Contains(entry, ":0 ") {
+			if entry := fmt.Sprint(e); !strings.Contains(entry, "name "+rep.Addr+" ") {
 				followerEntry = entry
 			}
 		}
@@ -210,4 +210,49 @@ func TestCutMidMultiThenFailover(t *testing.T) {
 		t.Fatalf("tx:counter = %s: part of the cut transaction was applied", v)
 	}
 	wantSyncs(t, rep, 0, 1)
+}
+
+// TestFailoverWithoutTarget (protocol.md X3): FAILOVER without TO picks
+// any replica that ACKed the master's offset — here the follower, the
+// only one. With the decoy on the announced port, the master's PSYNC ...
+// FAILOVER is refused and the master aborts at once, stays master and
+// takes writes; the follower keeps replicating. Without it, the master
+// stays in failover-in-progress (writes paused) until FAILOVER ABORT.
+func TestFailoverWithoutTarget(t *testing.T) {
+	for _, decoy := range []bool{true, false} {
+		t.Run(fmt.Sprintf("decoy=%v", decoy), func(t *testing.T) {
+			m := redistest.Start(t)
+			fill(t, m, 50)
+			cfg := config(m.Addr, t.TempDir(), nil)
+			cfg.NoDecoy = !decoy
+			cfg.DecoyAddr = "127.0.0.1:0"
+			r := start(t, cfg)
+			waitCaughtUp(t, r, m)
+			port := m.Info("replication", "slave0")
+			if decoy && strings.Contains(port, "port=0,") {
+				t.Fatalf("the decoy's port is not announced: %s", port)
+			}
+			if got := fmt.Sprint(m.Do("FAILOVER")); got != "OK" {
+				t.Fatalf("FAILOVER: %s", got)
+			}
+			if !decoy {
+				time.Sleep(2 * time.Second)
+				if st := m.Info("replication", "master_failover_state"); st != "failover-in-progress" {
+					t.Fatalf("without the decoy: master_failover_state %q, want failover-in-progress", st)
+				}
+				m.Do("FAILOVER", "ABORT")
+			}
+			redistest.WaitFor(t, 10*time.Second, "the failover aborted", func() bool {
+				return m.Info("replication", "master_failover_state") == "no-failover" && m.Info("replication", "role") == "master"
+			})
+			if decoy && !strings.Contains(m.LogTail(50), "Failover target rejected psync request") {
+				t.Fatalf("the master did not abort for the refused PSYNC:\n%s", m.LogTail(20))
+			}
+			if got := fmt.Sprint(m.Do("SET", "after-failover", "1")); got != "OK" {
+				t.Fatalf("SET after the failover: %s", got)
+			}
+			waitCaughtUp(t, r, m)
+			compare(t, r, m)
+		})
+	}
 }

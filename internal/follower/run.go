@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"runtime/debug"
+	"strconv"
 	"sync"
 	"time"
 
@@ -23,6 +24,7 @@ type runner struct {
 	link      *psync.Link
 	stopAfter func() bool
 	reader    *readTask
+	decoyPort int   // announced when Link.ListeningPort is 0
 	err       error // why the last attempt ended
 	fatal     error
 	streamed  bool
@@ -39,6 +41,20 @@ func (f *Follower) Run(ctx context.Context) error {
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	r := &runner{f: f, ctx: rctx, wake: cancel, backoff: f.cfg.BackoffMin, diskDelay: f.cfg.BackoffMin}
+	if !f.cfg.NoDecoy {
+		addr := f.cfg.DecoyAddr
+		if addr == "" {
+			addr = ":" + strconv.Itoa(f.cfg.Link.Handshake.ListeningPort)
+		}
+		if dec, err := startDecoy(addr, f.log); err != nil {
+			f.log.Warn("cannot listen on the announced port: a master running FAILOVER without TO could pick the follower and stay paused until FAILOVER ABORT",
+				"addr", addr, "err", err)
+		} else {
+			defer dec.close()
+			r.decoyPort = dec.port()
+			f.log.Debug("refusing promotion on the announced port", "addr", dec.ln.Addr().String())
+		}
+	}
 	var wg sync.WaitGroup
 	if f.sent != nil {
 		wg.Add(1)
@@ -141,6 +157,9 @@ func (r *runner) connecting() State {
 	}
 	cfg := f.cfg.Link
 	cfg.Addr = addr
+	if cfg.Handshake.ListeningPort == 0 {
+		cfg.Handshake.ListeningPort = r.decoyPort
+	}
 	if cfg.TLS != nil && cfg.TLS.ServerName == "" && !cfg.TLS.InsecureSkipVerify {
 		// A master found through Sentinel: verify the name it is reached by.
 		cfg.TLS = cfg.TLS.Clone()
