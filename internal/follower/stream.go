@@ -21,7 +21,7 @@ type framer struct {
 	lim     resp.Limits
 	pend    []byte   // a command split across reads, so far
 	need    int      // parse pend again once it holds this many bytes
-	args    [][]byte // scratch for ParseCommand's error
+	args    [][]byte // ParseCommand's scratch (views into the bytes parsed)
 	pos     int64    // offset after the last complete command
 	inMulti bool
 	db      int
@@ -49,9 +49,9 @@ func (fr *framer) feed(p []byte) (good int, err error) {
 		if len(fr.pend) < fr.need {
 			return len(p), nil // p ended inside the command
 		}
-		n, need, argc, name, arg1, bad := scanCommand(fr.pend, fr.lim)
-		if bad {
-			err := fr.protocolError(fr.pend)
+		args, n, need, err := resp.ParseCommand(fr.pend, fr.args, fr.lim)
+		fr.args = args
+		if err != nil {
 			fr.pend = fr.pend[:0]
 			return 0, err
 		}
@@ -64,12 +64,13 @@ func (fr *framer) feed(p []byte) (good int, err error) {
 		}
 		i -= len(fr.pend) - n // bytes after the command are p's: parse them in place
 		fr.pend, fr.need = fr.pend[:0], 0
-		fr.command(n, argc, name, arg1)
+		fr.command(n, args)
 	}
 	for i < len(p) {
-		n, need, argc, name, arg1, bad := scanCommand(p[i:], fr.lim)
-		if bad {
-			return i, fr.protocolError(p[i:])
+		args, n, need, err := resp.ParseCommand(p[i:], fr.args, fr.lim)
+		fr.args = args
+		if err != nil {
+			return i, err
 		}
 		if n == 0 {
 			fr.pend = append(fr.pend[:0], p[i:]...)
@@ -77,37 +78,27 @@ func (fr *framer) feed(p []byte) (good int, err error) {
 			break
 		}
 		i += n
-		fr.command(n, argc, name, arg1)
+		fr.command(n, args)
 	}
 	return len(p), nil
 }
 
 // command accounts for one complete command of n bytes.
-func (fr *framer) command(n, argc int, name, arg1 []byte) {
+func (fr *framer) command(n int, args [][]byte) {
 	fr.pos += int64(n)
-	switch {
+	switch name := args[0]; {
 	case isCmd(name, "MULTI"):
 		fr.inMulti = true
 	case isCmd(name, "EXEC"):
 		fr.inMulti = false
-	case isCmd(name, "SELECT") && argc == 2:
-		if db, err := strconv.Atoi(string(arg1)); err == nil && db >= 0 {
+	case isCmd(name, "SELECT") && len(args) == 2:
+		if db, err := strconv.Atoi(string(args[1])); err == nil && db >= 0 {
 			fr.db = db
 		}
 	}
 	if !fr.inMulti {
 		fr.commit, fr.cdb = fr.pos, fr.db
 	}
-}
-
-// protocolError returns ParseCommand's error for b (which scanCommand
-// rejected).
-func (fr *framer) protocolError(b []byte) error {
-	_, _, _, err := resp.ParseCommand(b, fr.args, fr.lim)
-	if err == nil { // cannot happen: FuzzScanCommand
-		err = &resp.ProtocolError{Msg: "command rejected by the stream reader"}
-	}
-	return err
 }
 
 // readTask is the goroutine that drains the link into the journal.

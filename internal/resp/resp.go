@@ -48,6 +48,13 @@ func perr(off int, format string, args ...any) error {
 // value and the index after the CRLF, or next == -1 when more bytes are
 // needed.
 func parseInt(b []byte, i int) (v int, next int, err error) {
+	// Fast paths: most counts and lengths have one or two digits.
+	if i+2 < len(b) && b[i+1] == '\r' && b[i+2] == '\n' && b[i] >= '0' && b[i] <= '9' {
+		return int(b[i] - '0'), i + 3, nil
+	}
+	if i+3 < len(b) && b[i+2] == '\r' && b[i+3] == '\n' && b[i] >= '1' && b[i] <= '9' && b[i+1] >= '0' && b[i+1] <= '9' {
+		return int(b[i]-'0')*10 + int(b[i+1]-'0'), i + 4, nil
+	}
 	start := i
 	neg := false
 	if i < len(b) && b[i] == '-' {

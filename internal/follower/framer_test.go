@@ -1,52 +1,12 @@
 package follower
 
 import (
-	"bytes"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/redis-follower/redis-follower/internal/journal"
 	"github.com/redis-follower/redis-follower/internal/resp"
 )
-
-// checkScan fails unless scanCommand and resp.ParseCommand agree on b.
-func checkScan(t *testing.T, b []byte, lim resp.Limits) {
-	t.Helper()
-	args, n, need, err := resp.ParseCommand(b, nil, lim)
-	sn, sneed, argc, name, arg1, bad := scanCommand(b, lim)
-	if bad != (err != nil) || sn != n || sneed != need {
-		t.Fatalf("%q: scan (n %d need %d bad %v), ParseCommand (n %d need %d err %v)", b, sn, sneed, bad, n, need, err)
-	}
-	if n > 0 {
-		if argc != len(args) || !bytes.Equal(name, args[0]) || (len(args) > 1) != (arg1 != nil) || (len(args) > 1 && !bytes.Equal(arg1, args[1])) {
-			t.Fatalf("%q: scan argc %d name %q arg1 %q, ParseCommand %q", b, argc, name, arg1, args)
-		}
-	}
-}
-
-func FuzzScanCommand(f *testing.F) {
-	for _, s := range []string{
-		"*1\r\n$4\r\nPING\r\n", "*2\r\n$6\r\nSELECT\r\n$1\r\n5\r\n", "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n",
-		"*0\r\n", "*-1\r\n", "*01\r\n", "*1\r\n$-0\r\n", "*1\r\n$05\r\n", "*1\r\n$3\r\nabcX\n", "PING\r\n",
-		"*1\r\n$99999999999999999999\r\n", "*2\r\n$1\r\n", "*1\r", "*1\r\n$4\r\nPI",
-	} {
-		f.Add([]byte(s))
-	}
-	lim := resp.Limits{MaxArgs: 8, MaxBulk: 64}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		checkScan(t, b, lim)
-		checkScan(t, b, resp.DefaultLimits)
-	})
-}
-
-// TestScanCommandEveryPrefix: every prefix of a real stream gets the same
-// answer from both parsers.
-func TestScanCommandEveryPrefix(t *testing.T) {
-	stream := benchStream()[:20000]
-	for i := range len(stream) {
-		checkScan(t, stream[:i], resp.DefaultLimits)
-	}
-}
 
 // TestFramerSplitAnywhere: the framer finds the same boundaries, DBs and
 // MULTI state however the stream is cut into reads.
