@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/redis-follower/redis-follower/internal/fsutil"
 	"github.com/redis-follower/redis-follower/internal/psync"
 	"github.com/redis-follower/redis-follower/internal/rdb"
 	"github.com/redis-follower/redis-follower/internal/rdbload"
@@ -156,7 +157,7 @@ func (f *Follower) commitSnapshot(ls *loadedSync, res psync.Result, db int) erro
 		os.Remove(src)
 		return disk(fmt.Errorf("installing the snapshot: %w", err))
 	}
-	if err := syncDir(f.cfg.Dir); err != nil {
+	if err := fsutil.SyncDir(f.cfg.Dir); err != nil {
 		return disk(fmt.Errorf("fsync of the data directory after installing the snapshot: %w", err))
 	}
 	return nil
@@ -266,16 +267,4 @@ func appendRDBString(b []byte, s string) []byte {
 		b = binary.BigEndian.AppendUint32(b, uint32(n))
 	}
 	return append(b, s...)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

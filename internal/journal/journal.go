@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/redis-follower/redis-follower/internal/fsutil"
 )
 
 // FsyncPolicy says when appended bytes are forced to disk.
@@ -331,15 +333,7 @@ func (j *Journal) syncDir() error {
 	if err := j.fault("sync"); err != nil {
 		return err
 	}
-	d, err := os.Open(j.dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return fsutil.SyncDir(j.dir)
 }
 
 // createSegment writes a new segment file with header h (through a temp

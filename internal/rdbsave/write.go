@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/redis-follower/redis-follower/internal/fsutil"
 	"github.com/redis-follower/redis-follower/internal/rdb"
 	"github.com/redis-follower/redis-follower/internal/store"
 )
@@ -239,21 +240,9 @@ func WriteFile(path string, s *store.Store, opts Options) (err error) {
 	if err = os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("rdbsave: rename %s to %s: %w", tmp, path, err)
 	}
-	if err = syncDir(dir); err != nil {
+	if err = fsutil.SyncDir(dir); err != nil {
 		// The new file is in place; only its durability is in doubt.
 		return fmt.Errorf("rdbsave: fsync directory %s after writing %s: %w", dir, path, err)
 	}
 	return nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
