@@ -151,7 +151,7 @@ func (f *Follower) loadSnapshot() (journal.State, error) {
 }
 
 func validReplState(info *rdbload.Info) bool {
-	return len(info.ReplID) == 40 && info.ReplOffset >= 0 && info.ReplStreamDB >= 0 && store.ValidDB(info.ReplStreamDB)
+	return rdb.ValidReplID(info.ReplID) && info.ReplOffset >= 0 && info.ReplStreamDB >= 0 && store.ValidDB(info.ReplStreamDB)
 }
 
 // masterAux keeps the aux fields worth writing back into our snapshots

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/redis-follower/redis-follower/internal/fsutil"
+	"github.com/redis-follower/redis-follower/internal/rdb"
 )
 
 // FsyncPolicy says when appended bytes are forced to disk.
@@ -188,7 +189,7 @@ func (j *Journal) Recover(base State) (Recovery, error) {
 	cur, off := base.ReplID, base.Offset
 	used := make([]bool, len(files))
 	var mismatch error
-	for validID(cur) {
+	for rdb.ValidReplID(cur) {
 		pick := -1
 		for i, s := range files {
 			if used[i] {
@@ -647,7 +648,7 @@ func (j *Journal) TruncateTo(off int64, db int) error {
 // current tip (+CONTINUE <newid>): a new segment starts there, or the
 // active segment's header is rewritten when it holds no byte yet.
 func (j *Journal) SwitchReplID(newID string) error {
-	if !validID(newID) {
+	if !rdb.ValidReplID(newID) {
 		return fmt.Errorf("journal: invalid replication id %q", newID)
 	}
 	j.mu.Lock()
@@ -687,7 +688,7 @@ func (j *Journal) SwitchReplID(newID string) error {
 // snapshot keeps its journal until the new snapshot is committed) and
 // creates an empty segment at st. No reader may be active.
 func (j *Journal) Restart(st State) error {
-	if !validID(st.ReplID) {
+	if !rdb.ValidReplID(st.ReplID) {
 		return fmt.Errorf("journal: invalid replication id %q", st.ReplID)
 	}
 	if err := j.closeActive(); err != nil {

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/redis-follower/redis-follower/internal/rdb"
 )
 
 // Segment file format (integers little-endian):
@@ -33,8 +35,6 @@ const (
 	magic      = "RFJRNL01"
 	segSuffix  = ".seg"
 	tmpSuffix  = ".tmp"
-	// ReplIDLen is the length of a replication id.
-	ReplIDLen = 40
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -81,24 +81,10 @@ func decodeHeader(b []byte) (Header, error) {
 		ReplID: string(b[24:64]),
 		PrevID: string(b[64:104]),
 	}
-	if h.Base < 0 || h.DB < UnknownDB || !validID(h.ReplID) || !validID(h.PrevID) {
+	if h.Base < 0 || h.DB < UnknownDB || !rdb.ValidReplID(h.ReplID) || !rdb.ValidReplID(h.PrevID) {
 		return Header{}, fmt.Errorf("%w: invalid field", errBadHeader)
 	}
 	return h, nil
-}
-
-// validID reports whether id is a 40-character hex replication id.
-func validID(id string) bool {
-	if len(id) != ReplIDLen {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-			return false
-		}
-	}
-	return true
 }
 
 // segName is the file name of a segment whose first byte is base+1.

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/redis-follower/redis-follower/internal/rdb"
 	"github.com/redis-follower/redis-follower/internal/resp"
 )
 
@@ -198,26 +199,12 @@ func onReplconf(h *Handshake, line string) error {
 	return notRESP("REPLCONF", line)
 }
 
-// validReplID reports whether id is a 40-character hex replication id.
-func validReplID(id string) bool {
-	if len(id) != 40 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-			return false
-		}
-	}
-	return true
-}
-
 func onPsync(h *Handshake, line string) error {
 	if line[0] == '+' {
 		f := strings.Fields(line[1:])
 		switch {
 		case len(f) > 0 && f[0] == "FULLRESYNC":
-			if len(f) != 3 || !validReplID(f[1]) {
+			if len(f) != 3 || !rdb.ValidReplID(f[1]) {
 				return newErr(Protocol, "PSYNC", "malformed reply %s", quoteReply(line))
 			}
 			off, err := strconv.ParseInt(f[2], 10, 64)
@@ -232,7 +219,7 @@ func onPsync(h *Handshake, line string) error {
 			}
 			res := &Result{ReplID: h.replID, Offset: h.offset}
 			if len(f) >= 2 {
-				if !validReplID(f[1]) {
+				if !rdb.ValidReplID(f[1]) {
 					return newErr(Protocol, "PSYNC", "malformed replication id in %s", quoteReply(line))
 				}
 				res.IDChanged = f[1] != h.replID

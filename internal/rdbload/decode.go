@@ -725,10 +725,10 @@ func (d *decoder) aux() error {
 	d.info.Aux = append(d.info.Aux, AuxField{Key: key, Value: val})
 	switch key {
 	case "repl-id":
-		if len(val) == 40 {
+		if rdb.ValidReplID(val) {
 			d.info.ReplID = val
 		} else {
-			d.log.Warn("ignoring a repl-id AUX field that is not 40 characters", "value", val)
+			d.log.Warn("ignoring a repl-id AUX field that is not 40 hex characters", "value", val)
 		}
 	case "repl-offset":
 		if n, err := strconv.ParseInt(val, 10, 64); err == nil {
