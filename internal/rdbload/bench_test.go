@@ -114,24 +114,8 @@ func (collectNothing) Key(int, string, *store.Entry, KeyMeta) error { return nil
 func BenchmarkLoadPopulate(b *testing.B) {
 	srv := redistest.Start(b)
 	ctx := context.Background()
-	srv.Do("DEBUG", "POPULATE", 200000, "key", 100)
+	populateStrings(b, srv, 200000, 50000)
 	pipe := srv.Client.Pipeline()
-	val := make([]byte, 100)
-	x := uint64(2463534242)
-	for i := 0; i < 50000; i++ {
-		for j := range val {
-			x ^= x << 13
-			x ^= x >> 7
-			x ^= x << 17
-			val[j] = byte(x)
-		}
-		pipe.Set(ctx, "rand:"+strconv.Itoa(i), string(val), 0)
-		if i%1000 == 999 {
-			if _, err := pipe.Exec(ctx); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
 	for i := 0; i < 1000; i++ {
 		k := strconv.Itoa(i)
 		pipe.RPush(ctx, "list:"+k, "a", "b", i, "c", "d", "e", "f", "g", "h", "i")
@@ -150,4 +134,29 @@ func BenchmarkLoadPopulate(b *testing.B) {
 	}
 	srv.Stop()
 	benchLoad(b, data)
+}
+
+// populateStrings fills srv with DEBUG POPULATE n key 100 (values
+// "value:<n>" zero-padded to 100 bytes, which the server LZF-compresses)
+// and random incompressible 100-byte strings "rand:<i>".
+func populateStrings(tb testing.TB, srv *redistest.Server, n, random int) {
+	ctx := context.Background()
+	srv.Do("DEBUG", "POPULATE", n, "key", 100)
+	pipe := srv.Client.Pipeline()
+	val := make([]byte, 100)
+	x := uint64(2463534242)
+	for i := 0; i < random; i++ {
+		for j := range val {
+			x ^= x << 13
+			x ^= x >> 7
+			x ^= x << 17
+			val[j] = byte(x)
+		}
+		pipe.Set(ctx, "rand:"+strconv.Itoa(i), string(val), 0)
+		if i%1000 == 999 || i == random-1 {
+			if _, err := pipe.Exec(ctx); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	}
 }

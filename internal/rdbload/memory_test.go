@@ -59,54 +59,24 @@ func TestLoadMemory(t *testing.T) {
 	runtime.KeepAlive(st)
 }
 
+// memFile reads the -mem.rdb file, or skips the benchmark without one.
+func memFile(b *testing.B) []byte {
+	if *memRDB == "" {
+		b.Skip("opt-in: -mem.rdb FILE")
+	}
+	data, err := os.ReadFile(*memRDB)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return data
+}
+
 // BenchmarkDecodeFile decodes the -mem.rdb file (values built and
-// discarded), for profiling a real dataset.
+// discarded), for profiling a real dataset: with the default value
+// decoders, sequentially, and with 2 and 4.
 func BenchmarkDecodeFile(b *testing.B) {
-	if *memRDB == "" {
-		b.Skip("opt-in: -mem.rdb FILE")
-	}
-	data, err := os.ReadFile(*memRDB)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := Decode(bytes.NewReader(data), &collectNothing{}, Options{}); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkLoadFile loads the -mem.rdb file into a store.
-func BenchmarkLoadFile(b *testing.B) {
-	if *memRDB == "" {
-		b.Skip("opt-in: -mem.rdb FILE")
-	}
-	data, err := os.ReadFile(*memRDB)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, _, err := Load(bytes.NewReader(data), Options{}); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkDecodeFileWorkers decodes the -mem.rdb file sequentially and
-// with 2 and 4 value decoders.
-func BenchmarkDecodeFileWorkers(b *testing.B) {
-	if *memRDB == "" {
-		b.Skip("opt-in: -mem.rdb FILE")
-	}
-	data, err := os.ReadFile(*memRDB)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, w := range []int{1, 2, 4} {
+	data := memFile(b)
+	for _, w := range []int{0, 1, 2, 4} {
 		b.Run("workers="+strconv.Itoa(w), func(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
@@ -116,5 +86,17 @@ func BenchmarkDecodeFileWorkers(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkLoadFile loads the -mem.rdb file into a store.
+func BenchmarkLoadFile(b *testing.B) {
+	data := memFile(b)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := Load(bytes.NewReader(data), Options{}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -2,7 +2,6 @@ package rdbload
 
 import (
 	"bytes"
-	"context"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -127,25 +126,7 @@ func replicatedFixture(tb testing.TB, path string, n int) *store.Store {
 
 func redisStringsFile(tb testing.TB) throughputFile {
 	srv := redistest.Start(tb)
-	ctx := context.Background()
-	srv.Do("DEBUG", "POPULATE", 400000, "key", 100)
-	pipe := srv.Client.Pipeline()
-	val := make([]byte, 100)
-	x := uint64(2463534242)
-	for i := 0; i < 100000; i++ {
-		for j := range val {
-			x ^= x << 13
-			x ^= x >> 7
-			x ^= x << 17
-			val[j] = byte(x)
-		}
-		pipe.Set(ctx, "rand:"+strconv.Itoa(i), string(val), 0)
-		if i%1000 == 999 {
-			if _, err := pipe.Exec(ctx); err != nil {
-				tb.Fatal(err)
-			}
-		}
-	}
+	populateStrings(tb, srv, 400000, 100000)
 	srv.Do("SAVE")
 	data, err := os.ReadFile(filepath.Join(srv.Dir, "dump.rdb"))
 	if err != nil {
