@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -144,27 +142,12 @@ func classOf(err error) string {
 	return "other"
 }
 
-func parallelInputs(t *testing.T) map[string][]byte {
-	in := map[string][]byte{}
-	for _, dir := range fixtureDirs(t) {
-		b, err := os.ReadFile(filepath.Join(dir, "dump.rdb"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		in[filepath.Base(dir)] = b
-	}
-	for i, b := range fuzzSeeds(t) {
-		in[fmt.Sprintf("seed%d", i)] = b
-	}
-	return in
-}
-
 // TestParallelMatchesSequential: every fixture and seed decodes to the
 // same handler calls, store and Info through the parallel decoders as
 // sequentially; a handler refusing any call stops both at the same
 // record with the same error.
 func TestParallelMatchesSequential(t *testing.T) {
-	for name, data := range parallelInputs(t) {
+	for name, data := range inputs(t) {
 		if err := decodeBoth(t, data, name, 0, true); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -188,7 +171,7 @@ func TestParallelMatchesSequential(t *testing.T) {
 // a truncation the same error).
 func TestParallelCorrupt(t *testing.T) {
 	n := corruptionCases()
-	for name, orig := range parallelInputs(t) {
+	for name, orig := range inputs(t) {
 		rng := rand.New(rand.NewPCG(uint64(len(orig)), 7))
 		buf := make([]byte, len(orig))
 		for i := 0; i < n; i++ {

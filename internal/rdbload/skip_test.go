@@ -61,8 +61,8 @@ func decodeSelecting(t *testing.T, b []byte, want func(int) bool, lines bool) (*
 	return h, info, err
 }
 
-// skipInputs are the fixtures and the fuzz seeds (every type and opcode).
-func skipInputs(t *testing.T) map[string][]byte {
+// inputs are the fixtures and the fuzz seeds (every type and opcode).
+func inputs(t *testing.T) map[string][]byte {
 	in := map[string][]byte{}
 	for _, dir := range fixtureDirs(t) {
 		b, err := os.ReadFile(filepath.Join(dir, "dump.rdb"))
@@ -84,7 +84,7 @@ func TestSkipMatchesDecode(t *testing.T) {
 	all := func(int) bool { return true }
 	none := func(int) bool { return false }
 	odd := func(i int) bool { return i%2 == 1 }
-	for name, b := range skipInputs(t) {
+	for name, b := range inputs(t) {
 		full, finfo, err := decodeSelecting(t, b, all, true)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
