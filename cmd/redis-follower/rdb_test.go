@@ -90,13 +90,7 @@ func TestRDBFixtures(t *testing.T) {
 				t.Fatal(err)
 			}
 			res := fx.Compare(want, got)
-			for i, p := range res.Problems {
-				if i == 20 {
-					t.Errorf("... %d more", len(res.Problems)-i)
-					break
-				}
-				t.Error(p)
-			}
+			res.Report(t, 20)
 			if res.Matched != len(want) || res.Matched+res.ExpiredAfterSave != len(got) {
 				t.Errorf("matched %d of %d expected keys; printed %d, %d of them expired after SAVE",
 					res.Matched, len(want), len(got), res.ExpiredAfterSave)

@@ -90,13 +90,7 @@ func TestFixtures(t *testing.T) {
 				}
 			}
 			res := fx.Compare(want, got)
-			for i, p := range res.Problems {
-				if i == 20 {
-					t.Errorf("... %d more", len(res.Problems)-i)
-					break
-				}
-				t.Error(p)
-			}
+			res.Report(t, 20)
 			if int64(res.Matched+res.ExpiredAfterSave) != info.Keys {
 				t.Errorf("Info.Keys = %d, matched %d + expired-after-save %d", info.Keys, res.Matched, res.ExpiredAfterSave)
 			}

@@ -48,6 +48,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"testing"
 )
 
 // ExpiredSlackMs is how long after saved_at_ms the fixture generator may
@@ -266,6 +267,19 @@ type dbKey struct {
 }
 
 // Compare compares our lines with the fixture's expected lines.
+// Report fails t with the first max problems (and how many more there
+// are).
+func (r Result) Report(t testing.TB, max int) {
+	t.Helper()
+	for i, p := range r.Problems {
+		if i == max {
+			t.Errorf("... %d more", len(r.Problems)-i)
+			return
+		}
+		t.Error(p)
+	}
+}
+
 func (f Fixture) Compare(want, got []Line) Result {
 	res := Result{Explained: map[string]int{}}
 	limit := f.SavedAtMs + ExpiredSlackMs
