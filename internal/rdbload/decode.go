@@ -367,11 +367,7 @@ func (d *decoder) run() error {
 	)
 	for {
 		if d.opts.Progress != nil && d.rd.offset() >= d.nextProgress {
-			if q, ok := d.h.(*deferH); ok {
-				q.progress(d.rd.offset())
-			} else {
-				d.opts.Progress(d.rd.offset(), d.info.Keys)
-			}
+			d.progress(d.rd.offset())
 			d.nextProgress = d.rd.offset() + d.progressEvery
 		}
 		t, err := d.rd.readByte()
@@ -645,30 +641,14 @@ func (d *decoder) stringRecord(kv []byte) (*store.Entry, error) {
 func (d *decoder) fastString() *store.Entry {
 	rd := d.rd
 	p := rd.buf[rd.r:rd.w]
-	if len(p) < 2 {
-		return nil
-	}
-	kl, h := 0, 0
-	switch p[0] >> 6 {
-	case rdb.Len6Bit:
-		kl, h = int(p[0]&0x3f), 1
-	case rdb.Len14Bit:
-		kl, h = int(p[0]&0x3f)<<8|int(p[1]), 2
-	default:
-		return nil
-	}
-	if kl == 0 || h+kl+2 > len(p) {
+	kl, h := shortLen(p)
+	if h == 0 || kl == 0 || h+kl+2 > len(p) {
 		return nil
 	}
 	key := p[h : h+kl]
 	p = p[h+kl:]
-	vl, vh := 0, 0
-	switch p[0] >> 6 {
-	case rdb.Len6Bit:
-		vl, vh = int(p[0]&0x3f), 1
-	case rdb.Len14Bit:
-		vl, vh = int(p[0]&0x3f)<<8|int(p[1]), 2
-	default:
+	vl, vh := shortLen(p)
+	if vh == 0 {
 		return nil
 	}
 	n := kl + vl

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -167,22 +168,24 @@ func (d *decoder) splitRecord(t byte, start, expire int64, hasExpire bool, meta 
 			return d.splitDone(t, start, expire, hasExpire, meta, lo)
 		}
 	}
+	// Framing only: the key name and the value are skipped (lengths
+	// checked as decoding checks them) and the worker decodes both.
 	d.rd.startTee(b.buf)
-	kv, err := d.readString()
-	if err != nil {
-		b.buf = d.rd.endTee()
-		return d.wrap(err, "reading a key name")
+	err := d.skipString()
+	inValue := err == nil
+	if inValue {
+		err = d.skipValue(t)
 	}
-	d.kbuf = append(d.kbuf[:0], kv...)
-	err = d.skipValue(t)
 	b.buf = d.rd.endTee()
 	if err != nil {
-		d.key, d.hasKey = string(d.kbuf), true
-		err = d.wrap(err, "reading a "+typeName(t, d.valkey)+" value")
-		d.hasKey = false
+		what := "reading a key name"
+		if inValue {
+			what = "reading a " + typeName(t, d.valkey) + " value"
+		}
+		err = d.wrap(err, what)
 		// A worker decodes the bytes read so far: where it meets a
 		// corruption before they end, that is the error a sequential
-		// decode reports.
+		// decode reports (and it names the key).
 		b.recs = append(b.recs, prec{off: start, end: d.rd.offset(), lo: lo, hi: len(b.buf), op: -1,
 			meta: -1, db: int32(d.db), t: t})
 		b.err, b.errAt, b.partial = err, len(b.recs)-1, true
@@ -248,11 +251,17 @@ func (q *deferH) ResizeDB(db int, keys uint64) {
 	}
 }
 
-// progress queues a Progress call, made with the keys the consumer has
-// handed over by then (what a sequential decode reports there).
-func (q *deferH) progress(off int64) {
-	f, info := q.d.opts.Progress, q.d.par.info
-	_ = q.d.deferOp("", func() error { f(off, info.Keys); return nil })
+// progress calls Progress with the keys handed to the handler so far;
+// while splitting, the call is queued for the consumer, which makes it
+// with its count at that point of the file.
+func (d *decoder) progress(off int64) {
+	f := d.opts.Progress
+	if d.par == nil {
+		f(off, d.info.Keys)
+		return
+	}
+	info := d.par.info
+	_ = d.deferOp("", func() error { f(off, info.Keys); return nil })
 }
 
 // runParallel is Decode with n value decoders.
@@ -346,14 +355,15 @@ func (w *decoder) decodeBatch(main *decoder, b *pbatch) {
 	if b.errAt >= 0 {
 		n = b.errAt
 	}
-	b.ents = append(b.ents[:0], make([]*store.Entry, len(b.recs))...)
-	b.keys = append(b.keys[:0], make([]string, len(b.recs))...)
+	// Cleared when the batch was recycled (newBatch).
+	b.ents = slices.Grow(b.ents[:0], len(b.recs))[:len(b.recs)]
+	b.keys = slices.Grow(b.keys[:0], len(b.recs))[:len(b.recs)]
 	for i := range n {
 		r := &b.recs[i]
 		if r.op >= 0 {
 			continue
 		}
-		e, err := w.decodeRec(b, r)
+		e, _, err := w.decodeRec(b, r)
 		if err == nil && w.rd.r != w.rd.w {
 			// The value's decoder and the splitter disagree on its end.
 			err = w.wrap(corrupt("the value ends before its record"), "reading a "+typeName(r.t, w.valkey)+" value")
@@ -367,19 +377,24 @@ func (w *decoder) decodeBatch(main *decoder, b *pbatch) {
 	if b.partial {
 		// The worker's error is the sequential one unless its bytes ran
 		// out where the splitter found something else wrong.
-		_, err := w.decodeRec(b, &b.recs[n])
-		if err != nil && (!errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(b.err, io.ErrUnexpectedEOF)) {
+		_, hasKey, err := w.decodeRec(b, &b.recs[n])
+		switch {
+		case err != nil && (!errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(b.err, io.ErrUnexpectedEOF)):
 			b.err = err
+		case hasKey: // the splitter's error, with the key the worker read
+			b.err = wrapErr(b.err, "", 0, -1, w.key, true)
 		}
 	}
 }
 
-func (w *decoder) decodeRec(b *pbatch, r *prec) (*store.Entry, error) {
+// decodeRec decodes record r, and reports whether the key name was read
+// (w.key) when it fails.
+func (w *decoder) decodeRec(b *pbatch, r *prec) (e *store.Entry, hasKey bool, err error) {
 	w.rd.reset(b.buf[r.lo:r.hi:r.hi], r.off+1, w.viewMax)
 	w.db, w.inDB, w.hasKey, w.key = int(r.db), true, false, ""
-	e, err := w.decodeKey(r.t)
-	w.hasKey = false
-	return e, err
+	e, err = w.decodeKey(r.t)
+	hasKey, w.hasKey = w.hasKey, false
+	return e, hasKey, err
 }
 
 // consume hands the batch's records to h in order.
@@ -418,45 +433,35 @@ func (d *decoder) consume(b *pbatch, h Handler, info *Info) error {
 func (d *decoder) plainStringRecord() int {
 	rd := d.rd
 	p := rd.buf[rd.r:rd.w]
-	n := 0
-	for i := 0; i < 2; i++ {
-		if n >= len(p) {
+	kl, h := shortLen(p)
+	if h == 0 || uint64(kl) > d.maxLen {
+		return 0
+	}
+	n := h + kl
+	if n >= len(p) {
+		return 0
+	}
+	vl, vh := shortLen(p[n:])
+	if vh == 0 {
+		if p[n]>>6 != rdb.LenEncVal {
 			return 0
 		}
-		c := p[n]
-		var l int
-		switch c >> 6 {
-		case rdb.Len6Bit:
-			l, n = int(c&0x3f), n+1
-		case rdb.Len14Bit:
-			if n+1 >= len(p) {
-				return 0
-			}
-			l, n = int(c&0x3f)<<8|int(p[n+1]), n+2
-		case rdb.LenEncVal:
-			if i == 0 {
-				return 0 // an integer key name: rare, the general path
-			}
-			switch c & 0x3f {
-			case rdb.EncInt8:
-				l = 1
-			case rdb.EncInt16:
-				l = 2
-			case rdb.EncInt32:
-				l = 4
-			default:
-				return 0
-			}
-			n++
+		switch p[n] & 0x3f {
+		case rdb.EncInt8:
+			vl = 1
+		case rdb.EncInt16:
+			vl = 2
+		case rdb.EncInt32:
+			vl = 4
 		default:
 			return 0
 		}
-		if uint64(l) > d.maxLen {
-			return 0
-		}
-		n += l
+		vh = 1
 	}
-	if n > len(p) {
+	if uint64(vl) > d.maxLen {
+		return 0
+	}
+	if n += vh + vl; n > len(p) {
 		return 0
 	}
 	return n

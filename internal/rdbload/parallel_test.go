@@ -186,3 +186,23 @@ func TestParallelCorrupt(t *testing.T) {
 		}
 	}
 }
+
+// TestParallelAllocs: splitting costs no allocation per record — a
+// parallel decode allocates what a sequential one does plus a few per
+// batch (the values are the same allocations either way).
+func TestParallelAllocs(t *testing.T) {
+	f := fileOf(t, "mixed", mixedStore(5000))
+	allocs := func(workers int) float64 {
+		return testing.AllocsPerRun(2, func() {
+			if _, err := Decode(bytes.NewReader(f.data), &collectNothing{}, Options{Workers: workers}); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	seq, par := allocs(1), allocs(2)
+	batches := float64(len(f.data))/batchBytes + float64(f.keys)/maxBatchRecs + 1
+	if limit := seq + 40*batches + 100; par > limit {
+		t.Fatalf("parallel decode: %.0f allocations, sequential %.0f (limit %.0f for %.0f batches of %d keys)", par, seq, limit, batches, f.keys)
+	}
+	t.Logf("%d keys: %.0f allocations sequentially, %.0f in parallel", f.keys, seq, par)
+}

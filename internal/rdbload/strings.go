@@ -49,6 +49,25 @@ func (d *decoder) readLen() (v uint64, enc bool, err error) {
 	return 0, false, corrupt("invalid length encoding byte 0x" + strconv.FormatUint(uint64(b), 16))
 }
 
+// shortLen reads a 6- or 14-bit length at the start of p: the length and
+// the bytes its encoding takes, or h == 0 for another encoding or too few
+// bytes (the fast paths fall back to the general readers then).
+func shortLen(p []byte) (l, h int) {
+	if len(p) == 0 {
+		return 0, 0
+	}
+	switch p[0] >> 6 {
+	case rdb.Len6Bit:
+		return int(p[0] & 0x3f), 1
+	case rdb.Len14Bit:
+		if len(p) < 2 {
+			return 0, 0
+		}
+		return int(p[0]&0x3f)<<8 | int(p[1]), 2
+	}
+	return 0, 0
+}
+
 // readLength reads a plain length (a special string encoding is corrupt).
 func (d *decoder) readLength() (uint64, error) {
 	v, enc, err := d.readLen()
