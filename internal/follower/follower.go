@@ -151,19 +151,8 @@ func New(cfg Config) (*Follower, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	f := &Follower{
-		cfg:          cfg,
-		log:          cfg.Logger,
-		limits:       cfg.Link.Limits,
-		store:        store.New(),
-		unknown:      map[string]int64{},
-		diverged:     map[string]struct{}{},
-		snapshotKeys: -1,
-	}
-	if f.limits.MaxArgs == 0 {
-		f.limits = resp.DefaultLimits
-	}
-	f.applier = apply.New(f.store, apply.Options{Now: func() int64 { return cfg.Now().UnixMilli() }, Logger: cfg.Logger})
+	f := newApplying(cfg, store.New())
+	f.snapshotKeys = -1
 	if cfg.Sentinel != nil {
 		f.sent = sentinel.New(*cfg.Sentinel, cfg.Logger)
 	}
@@ -185,6 +174,24 @@ func New(cfg Config) (*Follower, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// newApplying is a Follower that can apply a stream to st (applyLoop):
+// what New builds on, and the replay of a background compaction.
+func newApplying(cfg Config, st *store.Store) *Follower {
+	f := &Follower{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		limits:   cfg.Link.Limits,
+		store:    st,
+		unknown:  map[string]int64{},
+		diverged: map[string]struct{}{},
+	}
+	if f.limits.MaxArgs == 0 {
+		f.limits = resp.DefaultLimits
+	}
+	f.applier = apply.New(st, apply.Options{Now: func() int64 { return cfg.Now().UnixMilli() }, Logger: cfg.Logger})
+	return f
 }
 
 // Close releases the data directory. Run calls it on return.

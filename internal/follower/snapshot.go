@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis-follower/redis-follower/internal/apply"
 	"github.com/redis-follower/redis-follower/internal/journal"
 	"github.com/redis-follower/redis-follower/internal/rdb"
 	"github.com/redis-follower/redis-follower/internal/rdbload"
@@ -396,12 +395,9 @@ func (f *Follower) replayInto(rd io.Reader, base snapInfo, off int64, db int) (*
 	if err != nil {
 		return nil, fmt.Errorf("reading snapshot %s back: %w", path, err)
 	}
-	quiet := slog.New(slog.DiscardHandler)
 	cfg := f.cfg
-	cfg.applyHook, cfg.Logger = nil, quiet
-	sh := &Follower{cfg: cfg, log: quiet, limits: f.limits, store: st,
-		unknown: map[string]int64{}, diverged: map[string]struct{}{}}
-	sh.applier = apply.New(st, apply.Options{Now: func() int64 { return cfg.Now().UnixMilli() }, Logger: quiet})
+	cfg.applyHook, cfg.Logger = nil, slog.New(slog.DiscardHandler) // said once already, live
+	sh := newApplying(cfg, st)
 	sh.applier.SetDB(base.db)
 	sh.applied.Store(base.offset)
 	if err := sh.applyLoop(io.LimitReader(rd, off-base.offset), true); err != nil {
