@@ -202,10 +202,7 @@ func TestCutMidMultiThenFailover(t *testing.T) {
 	}
 	waitCaughtUp(t, r, rep)
 	compare(t, r, rep)
-	s := r.f.Store()
-	s.RLock()
-	v := string(s.DB(0).GetString("tx:counter").Str())
-	s.RUnlock()
+	v := r.stringAt(0, "tx:counter")
 	if v != "0" {
 		t.Fatalf("tx:counter = %s: part of the cut transaction was applied", v)
 	}

@@ -163,10 +163,7 @@ func TestCutMidMulti(t *testing.T) {
 	}
 	waitCaughtUp(t, r, m)
 	compare(t, r, m)
-	s := r.f.Store()
-	s.RLock()
-	v := string(s.DB(0).GetString("tx:counter").Str())
-	s.RUnlock()
+	v := r.stringAt(0, "tx:counter")
 	if v != "2" {
 		t.Fatalf("tx:counter = %s, want 2 (the transaction applied exactly once)", v)
 	}

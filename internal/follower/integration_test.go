@@ -109,6 +109,18 @@ func (r *running) stop(t *testing.T) error {
 
 // waitCaughtUp waits until the follower has applied everything the master
 // has written (the master must be quiet).
+// stringAt reads a string key of the follower's store ("" when absent).
+func (r *running) stringAt(db int, key string) string {
+	s := r.f.Store()
+	s.RLock()
+	defer s.RUnlock()
+	e := s.DB(db).GetString(key)
+	if e == nil {
+		return ""
+	}
+	return string(e.Str())
+}
+
 func waitCaughtUp(t *testing.T, r *running, m *redistest.Server) {
 	t.Helper()
 	redistest.WaitFor(t, 60*time.Second, "the follower to catch up with the master", func() bool {
